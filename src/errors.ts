@@ -1,0 +1,96 @@
+/**
+ * Every failure the plugin reports is one of these classes. Each carries the
+ * one-line message a user sees (what happened and what to do next) and its
+ * exit code; `exitCodeOf` is the only place that maps errors to codes.
+ *
+ * Codes live in 64..79 so that, with `-- COMMAND`, a runbook can tell the
+ * plugin's own failures from the remote command's usual exit codes (1, 2, 126,
+ * 127, 130...). The README lists them.
+ */
+export const ExitCode = {
+  ok: 0,
+  usage: 64,
+  config: 65,
+  notFound: 66,
+  ambiguous: 67,
+  notRunning: 68,
+  unsupported: 69,
+  forbidden: 70,
+  podSecurity: 71,
+  imagePull: 72,
+  timeout: 73,
+  streamRefused: 74,
+  connectionLost: 75,
+  targetUnreachable: 76,
+  debuggerFailed: 77,
+  api: 78,
+  internal: 79,
+  interrupted: 130,
+} as const;
+
+export type ExitCodeName = keyof typeof ExitCode;
+
+export abstract class DebugError extends Error {
+  abstract readonly code: ExitCodeName;
+  /** Extra lines shown with -v only. */
+  readonly details: string[];
+
+  constructor(message: string, options: { cause?: unknown; details?: string[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.details = options.details ?? [];
+  }
+}
+
+export class UsageError extends DebugError {
+  readonly code = 'usage';
+}
+export class ConfigError extends DebugError {
+  readonly code = 'config';
+}
+export class NotFoundError extends DebugError {
+  readonly code = 'notFound';
+}
+export class AmbiguousError extends DebugError {
+  readonly code = 'ambiguous';
+}
+export class NotRunningError extends DebugError {
+  readonly code = 'notRunning';
+}
+export class UnsupportedError extends DebugError {
+  readonly code = 'unsupported';
+}
+export class ForbiddenError extends DebugError {
+  readonly code = 'forbidden';
+}
+export class PodSecurityError extends DebugError {
+  readonly code = 'podSecurity';
+}
+export class ImagePullError extends DebugError {
+  readonly code = 'imagePull';
+}
+export class TimeoutError extends DebugError {
+  readonly code = 'timeout';
+}
+export class StreamRefusedError extends DebugError {
+  readonly code = 'streamRefused';
+}
+export class ConnectionLostError extends DebugError {
+  readonly code = 'connectionLost';
+}
+export class TargetUnreachableError extends DebugError {
+  readonly code = 'targetUnreachable';
+}
+export class DebuggerFailedError extends DebugError {
+  readonly code = 'debuggerFailed';
+}
+export class ApiError extends DebugError {
+  readonly code = 'api';
+}
+export class InterruptedError extends DebugError {
+  readonly code = 'interrupted';
+}
+
+export function exitCodeOf(err: unknown): number {
+  return err instanceof DebugError ? ExitCode[err.code] : ExitCode.internal;
+}
