@@ -1,0 +1,64 @@
+import { DEFAULT_IMAGE } from '../plan/container.js';
+
+/**
+ * Static help: printed without loading the argument parser or the Kubernetes
+ * client, so `--help` costs no more than starting Node.
+ */
+export const HELP = `Open a shell inside a distroless container's filesystem, as the app's own user.
+
+Usage:
+  kubectl distroless-debug [pod/]NAME | deploy/NAME | sts/NAME | ds/NAME | rs/NAME | job/NAME [flags] [-- COMMAND [ARG...]]
+
+Adds a BusyBox ephemeral container that shares the target's process namespace,
+runs it as the target's UID/GID (detected), and opens a shell whose working
+directory is the app's root (/proc/<pid>/root). A running debugger is reused by
+later sessions; it exits by itself after --idle-timeout without a session.
+
+Examples:
+  # Shell in the app's files (cd returns there; $TARGET_ROOT and $TARGET_PID are set)
+  kubectl distroless-debug my-app-7d9c-x2x4p
+
+  # A ready pod of a deployment, in another namespace and container
+  kubectl distroless-debug deploy/my-app -n shop -c app
+
+  # One command for a runbook: exit code is the command's, output is predictable
+  kubectl distroless-debug my-app-pod -q -- cat etc/config.yaml
+
+  # Copy a file out of a container that has no tar
+  kubectl distroless-debug my-app-pod -q -- cat var/log/app.log > app.log
+
+  # See exactly what would be added, change nothing
+  kubectl distroless-debug my-app-pod --dry-run -o yaml
+
+Target:
+  -c, --container NAME        container to debug (default: the kubectl.kubernetes.io/default-container
+                              annotation, else the only or first container)
+Debugger:
+      --image IMAGE           debug image (default ${DEFAULT_IMAGE}; env DISTROLESS_DEBUG_IMAGE)
+      --image-pull-policy P   Always | IfNotPresent | Never
+      --uid ID, --gid ID      run as this identity instead of the detected one
+      --profile P             auto | restricted | baseline | general (default auto: the least
+                              privilege that opens the target, within the namespace's Pod Security)
+      --env NAME=VALUE        extra environment for the debugger (repeatable)
+      --new                   always add a new debugger, never reuse a running one
+      --timeout D             how long to wait for the debugger to start (default 2m)
+      --idle-timeout D        the debugger exits after this long with no session (default 10m; 0 = never)
+Session:
+  -t, --tty                   allocate a terminal for COMMAND (the shell gets one when stdin is a terminal)
+      --dry-run[=client|server]  print the plan, change nothing (server: the API server validates it)
+  -o, --output yaml|json      format for --dry-run (default yaml)
+  -q, --quiet                 print nothing but the session's own output and errors
+  -v, --verbose               details, timings and API calls on stderr (credentials redacted)
+Cluster (as kubectl):
+      --kubeconfig FILE, --context NAME, --cluster NAME, --user NAME,
+  -n, --namespace NS, --as USER, --as-group GROUP, --request-timeout D
+Other:
+  -h, --help                  this help
+      --version               print the version
+
+Exit codes: the remote command's own code when it ran; else 0 ok, 64 usage, 65 kubeconfig,
+66 not found, 67 ambiguous workload, 68 pod/container not running, 69 ephemeral containers
+unsupported, 70 RBAC forbidden, 71 Pod Security rejected, 72 image pull failed, 73 timeout,
+74 exec/attach refused, 75 connection lost, 76 target's files unreachable, 77 debugger failed,
+78 other API error, 79 internal error, 130 interrupted.
+`;

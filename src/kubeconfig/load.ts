@@ -1,0 +1,325 @@
+/**
+ * Turns kubectl-style flags + kubeconfig files into one cluster connection.
+ * Merging/selection follow kubectl (merge.ts); credentials (exec plugins, OIDC,
+ * client certs, proxy-url) are left to client-node, loaded lazily because
+ * importing it costs hundreds of milliseconds.
+ */
+import { readFile } from 'node:fs/promises';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError, UsageError } from '../errors.js';
+import {
+  mergeKubeconfigs,
+  parseKubeconfig,
+  selectContext,
+  splitKubeconfigEnv,
+  type KubeconfigFile,
+  type RawExecConfig,
+  type RawUser,
+} from './merge.js';
+
+export interface KubeconfigFlags {
+  kubeconfig?: string;
+  context?: string;
+  cluster?: string;
+  user?: string;
+  namespace?: string;
+  as?: string;
+  asGroups?: string[];
+  requestTimeout?: string;
+}
+
+export interface ClusterConnection {
+  /** e.g. https://127.0.0.1:6443, no trailing slash */
+  server: string;
+  namespace: string;
+  contextName: string;
+  userName: string;
+  /** From --request-timeout; undefined means no timeout. */
+  requestTimeoutMs: number | undefined;
+  /**
+   * TLS material, auth headers (incl. Impersonate-User / Impersonate-Group for
+   * --as / --as-group) and an agent: without proxy-url, one keep-alive agent
+   * shared by every call so consecutive API calls reuse the TLS connection.
+   * Safe to call many times; exec plugins are re-run only when their token
+   * expires (client-node's cache), and concurrent calls share one run.
+   */
+  requestOptions(): Promise<https.RequestOptions>;
+}
+
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses kubectl's --request-timeout: Go duration or bare seconds; "0" (or empty) means none. */
+export function parseRequestTimeout(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const v = value.trim();
+  let ms = 0;
+  if (/^\d+$/.test(v)) {
+    ms = Number(v) * 1000;
+  } else {
+    const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+    let match: RegExpExecArray | null;
+    let end = 0;
+    while ((match = part.exec(v)) !== null) {
+      ms += Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? 0);
+      end = part.lastIndex;
+    }
+    if (end !== v.length) {
+      throw new UsageError(`invalid --request-timeout "${value}"; use a duration like 30s, 1m or 500ms (0 for no timeout)`);
+    }
+  }
+  // Round up so that a tiny timeout never turns into "no timeout".
+  return ms === 0 ? undefined : Math.ceil(ms);
+}
+
+/** Copy of headers safe for -v logs. */
+export function redactHeaders(h: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(h)) {
+    if (value === undefined || value === null) continue;
+    const lower = name.toLowerCase();
+    out[name] =
+      lower.includes('authorization') || lower.includes('token')
+        ? '<redacted>'
+        : Array.isArray(value)
+          ? value.map(String).join(', ')
+          : String(value);
+  }
+  return out;
+}
+
+function errnoCode(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? 'no error message';
+}
+
+function readReason(err: unknown): string {
+  switch (errnoCode(err)) {
+    case 'ENOENT':
+      return 'file not found';
+    case 'EACCES':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a directory';
+    default:
+      return firstLine(err);
+  }
+}
+
+async function readKubeconfigTexts(flags: KubeconfigFlags, env: NodeJS.ProcessEnv): Promise<Array<{ path: string; text: string }>> {
+  if (flags.kubeconfig) {
+    const file = path.resolve(flags.kubeconfig);
+    try {
+      return [{ path: file, text: await readFile(file, 'utf8') }];
+    } catch (err) {
+      throw new ConfigError(`cannot read kubeconfig ${file} given by --kubeconfig (${readReason(err)}); check the path`, {
+        cause: err,
+      });
+    }
+  }
+
+  const fromEnv = env.KUBECONFIG ? splitKubeconfigEnv(env.KUBECONFIG) : [];
+  const candidates =
+    fromEnv.length > 0
+      ? fromEnv.map((p) => path.resolve(p))
+      : [path.join(env.HOME || env.USERPROFILE || os.homedir(), '.kube', 'config')];
+  const texts: Array<{ path: string; text: string }> = [];
+  for (const file of candidates) {
+    try {
+      texts.push({ path: file, text: await readFile(file, 'utf8') });
+    } catch (err) {
+      // kubectl silently skips KUBECONFIG entries that do not exist.
+      if (errnoCode(err) === 'ENOENT') continue;
+      throw new ConfigError(`cannot read kubeconfig ${file} (${readReason(err)}); fix it or remove it from KUBECONFIG`, {
+        cause: err,
+      });
+    }
+  }
+  if (texts.length === 0) {
+    const where = fromEnv.length > 0 ? `none of the KUBECONFIG files exist (${candidates.join(', ')})` : `${candidates[0]} does not exist`;
+    throw new ConfigError(`no kubeconfig found: ${where}; set KUBECONFIG or pass --kubeconfig`);
+  }
+  return texts;
+}
+
+async function parseFiles(texts: Array<{ path: string; text: string }>): Promise<KubeconfigFile[]> {
+  const { load } = await import('js-yaml');
+  return texts.map(({ path: file, text }) => {
+    let parsed: unknown;
+    try {
+      parsed = load(text);
+    } catch (err) {
+      throw new ConfigError(`cannot parse kubeconfig ${file}: ${firstLine(err)}; fix the YAML`, { cause: err });
+    }
+    return { path: file, config: parseKubeconfig(parsed, file) };
+  });
+}
+
+/** The user entry handed to client-node: impersonation and tokenFile are applied by us. */
+function userForClientNode(user: RawUser): RawUser {
+  const { as: _as, 'as-groups': _groups, tokenFile: _tokenFile, ...rest } = user;
+  if (!rest.exec) return rest;
+  // client-go tells plugins how they are run; some plugins require it. client-node pipes stdin, so never interactive.
+  const execInfo = JSON.stringify({
+    apiVersion: rest.exec.apiVersion ?? 'client.authentication.k8s.io/v1beta1',
+    kind: 'ExecCredential',
+    spec: { interactive: false },
+  });
+  const env = [...(rest.exec.env ?? []), { name: 'KUBERNETES_EXEC_INFO', value: execInfo }];
+  return { ...rest, exec: { ...rest.exec, env } };
+}
+
+function credentialError(err: unknown, userName: string, contextName: string, exec: RawExecConfig | undefined): ConfigError {
+  const who = `user "${userName}" (context "${contextName}")`;
+  const details = (err instanceof Error ? err.message : String(err)).split('\n').filter((l) => l.trim() !== '');
+  if (exec?.installHint) details.push(...exec.installHint.split('\n'));
+  const syscall = (err as NodeJS.ErrnoException | undefined)?.syscall ?? '';
+  let message: string;
+  if (exec?.command && errnoCode(err) === 'ENOENT' && syscall.startsWith('spawn')) {
+    message = `exec credential plugin "${exec.command}" for ${who} was not found; install it or fix PATH`;
+  } else if (exec?.command) {
+    message = `exec credential plugin "${exec.command}" for ${who} failed: ${firstLine(err)}; run it by hand to see why`;
+  } else {
+    message = `cannot load credentials for ${who}: ${firstLine(err)}; fix that user entry in kubeconfig`;
+  }
+  return new ConfigError(message, { cause: err, details });
+}
+
+function pemKey(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return Array.isArray(v) ? v.map(String).join('\n') : String(v);
+}
+
+export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<ClusterConnection> {
+  const requestTimeoutMs = parseRequestTimeout(flags.requestTimeout);
+  const files = await parseFiles(await readKubeconfigTexts(flags, env));
+  const merged = mergeKubeconfigs(files);
+  const sel = selectContext(merged, flags);
+
+  const cluster = merged.clusters?.find((c) => c.name === sel.clusterName)?.cluster ?? {};
+  const user: RawUser = (sel.userName ? merged.users?.find((u) => u.name === sel.userName)?.user : undefined) ?? {};
+  const server = (cluster.server ?? '').replace(/\/+$/, '');
+  if (!server) {
+    throw new ConfigError(`cluster "${sel.clusterName}" has no server in kubeconfig; add one or pick another context with --context`);
+  }
+  const impersonateUser = flags.as || user.as;
+  const impersonateGroups = flags.asGroups?.length ? flags.asGroups : (user['as-groups'] ?? []);
+  if (impersonateGroups.length > 0 && !impersonateUser) {
+    throw new UsageError('--as-group needs a user to impersonate; pass --as USER too');
+  }
+
+  const { KubeConfig: KubeConfigClass } = await import('@kubernetes/client-node');
+  const kc: KubeConfig = new KubeConfigClass();
+  const internalUserName = sel.userName || 'anonymous';
+  try {
+    kc.loadFromString(
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: sel.clusterName, cluster }],
+        users: [{ name: internalUserName, user: userForClientNode(user) }],
+        contexts: [{ name: sel.contextName, context: { cluster: sel.clusterName, user: internalUserName } }],
+        'current-context': sel.contextName,
+      }),
+    );
+  } catch (err) {
+    throw new ConfigError(`kubeconfig entries for context "${sel.contextName}" are invalid: ${firstLine(err)}; fix the kubeconfig`, {
+      cause: err,
+    });
+  }
+
+  const proxied = Boolean(cluster['proxy-url']);
+  const plainHttp = server.startsWith('http:');
+  // Static credentials are built once; exec/OIDC/tokenFile ones are rebuilt per call (client-node caches tokens).
+  const dynamic = Boolean(user.exec || user['auth-provider'] || user.tokenFile);
+  let pending: Promise<https.RequestOptions> | undefined;
+  let shared: { agent: http.Agent; tls: string } | undefined;
+
+  async function build(): Promise<https.RequestOptions> {
+    const opts: https.RequestOptions = {};
+    const headers: Record<string, string | string[]> = {};
+    try {
+      await kc.applyToHTTPSOptions(opts);
+      if (user.tokenFile && !user.exec && !user['auth-provider']) {
+        // client-go re-reads tokenFile (it rotates) and prefers it over token.
+        headers.Authorization = `Bearer ${(await readFile(user.tokenFile, 'utf8')).trim()}`;
+      }
+    } catch (err) {
+      throw credentialError(err, sel.userName, sel.contextName, user.exec);
+    }
+    for (const [name, value] of Object.entries(opts.headers ?? {})) {
+      if (value !== undefined && !(name === 'Authorization' && headers.Authorization)) {
+        headers[name] = Array.isArray(value) ? value.map(String) : String(value);
+      }
+    }
+    if (opts.auth) {
+      // Basic auth as a header so that every consumer (https, ws) sends it and -v logs redact it.
+      headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+      delete opts.auth;
+    }
+    if (impersonateUser) headers['Impersonate-User'] = impersonateUser;
+    if (impersonateGroups.length === 1) headers['Impersonate-Group'] = impersonateGroups[0] ?? '';
+    // Several groups must be several header lines, hence an array.
+    else if (impersonateGroups.length > 1) headers['Impersonate-Group'] = [...impersonateGroups];
+    opts.headers = headers;
+    return opts;
+  }
+
+  function base(): Promise<https.RequestOptions> {
+    if (!pending) {
+      const p = build();
+      pending = p;
+      const clear = (): void => {
+        if (pending === p) pending = undefined;
+      };
+      p.then(() => {
+        if (dynamic) clear();
+      }, clear);
+    }
+    return pending;
+  }
+
+  function keepAliveAgent(opts: https.RequestOptions): http.Agent {
+    // A plugin may rotate client certificates; a new certificate needs a new pool.
+    // The old agent is not destroyed: streams may still be using it, and its idle sockets are unref'd.
+    const tls = [opts.ca, opts.cert, opts.key].map(pemKey).join('\0');
+    if (shared?.tls === tls) return shared.agent;
+    let agent: http.Agent;
+    if (plainHttp) {
+      agent = new http.Agent({ keepAlive: true });
+    } else {
+      const agentOpts: https.AgentOptions = { keepAlive: true };
+      if (opts.ca !== undefined) agentOpts.ca = opts.ca;
+      if (opts.cert !== undefined) agentOpts.cert = opts.cert;
+      if (opts.key !== undefined) agentOpts.key = opts.key;
+      if (opts.rejectUnauthorized !== undefined) agentOpts.rejectUnauthorized = opts.rejectUnauthorized;
+      if (opts.servername !== undefined) agentOpts.servername = opts.servername;
+      agent = new https.Agent(agentOpts);
+    }
+    shared = { agent, tls };
+    return agent;
+  }
+
+  return {
+    server,
+    namespace: sel.namespace,
+    contextName: sel.contextName,
+    userName: sel.userName,
+    requestTimeoutMs,
+    async requestOptions() {
+      const b = await base();
+      const opts: https.RequestOptions = { ...b, headers: { ...b.headers } };
+      // With proxy-url keep client-node's proxy agent.
+      if (!proxied) opts.agent = keepAliveAgent(b);
+      return opts;
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
+import type { Options } from '../cli/options.js';
+import { buildDebugContainer, debuggerName, type DebuggerMode } from './container.js';
+import { decideIdentity, type Identity } from './identity.js';
+import { findReusableDebugger } from './reuse.js';
+import { decideSecurity, type ProfileName, type PsaLevel } from './security.js';
+import { assertDebuggable, chooseTarget, type Target } from './target.js';
+
+export type PlanAction = { kind: 'reuse'; container: string } | { kind: 'create'; container: V1EphemeralContainer };
+
+/** Everything decided before the cluster is changed; what --dry-run shows. */
+export interface DebugPlan {
+  namespace: string;
+  pod: string;
+  target: Target;
+  identity: Identity;
+  profile: Exclude<ProfileName, 'auto'>;
+  mode: DebuggerMode;
+  action: PlanAction;
+  session: { command: string[]; tty: boolean; stdin: boolean };
+}
+
+export interface PlanInput {
+  pod: V1Pod;
+  options: Options;
+  psaLevel: PsaLevel | undefined;
+  mode: DebuggerMode;
+  /** A local terminal is attached to stdin (and so an interactive shell is possible). */
+  stdinIsTTY: boolean;
+  random: () => number;
+  /** Set when a first debugger found the target's real identity. */
+  identity?: Identity | undefined;
+  imageUser?: { uid: number; gid: number | undefined } | undefined;
+}
+
+export function makePlan(input: PlanInput): DebugPlan {
+  const { pod, options, mode } = input;
+  const target = chooseTarget(pod, options.container);
+  assertDebuggable(pod, target);
+  const identity =
+    input.identity ??
+    decideIdentity({ pod, container: target.container, uid: options.uid, gid: options.gid, imageUser: input.imageUser });
+  const security = decideSecurity({ identity, profile: options.profile, psaLevel: input.psaLevel });
+  const interactive = options.command.length === 0;
+  const tty = options.tty ?? (interactive && input.stdinIsTTY);
+  // An interactive shell reads the terminal; a command reads stdin only when
+  // something is piped in, so a runbook step never waits on a terminal.
+  const stdin = interactive || !input.stdinIsTTY || tty;
+  const reusable =
+    mode === 'exec' && !options.forceNew
+      ? findReusableDebugger({ pod, target: target.container, image: options.image, identity })
+      : undefined;
+  const action: PlanAction = reusable
+    ? { kind: 'reuse', container: reusable }
+    : {
+        kind: 'create',
+        container: buildDebugContainer({
+          pod,
+          name: debuggerName(pod, input.random),
+          image: options.image,
+          imagePullPolicy: options.imagePullPolicy,
+          target,
+          identity,
+          securityContext: security.securityContext,
+          env: options.env,
+          mode,
+          command: options.command,
+          tty,
+          idleTimeoutSeconds: options.idleTimeoutSeconds,
+        }),
+      };
+  return {
+    namespace: pod.metadata?.namespace ?? '',
+    pod: pod.metadata?.name ?? '',
+    target,
+    identity,
+    profile: security.profile,
+    mode,
+    action,
+    session: { command: options.command, tty, stdin },
+  };
+}

@@ -1,0 +1,41 @@
+import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
+import { NAME_PREFIX } from './container.js';
+import type { Identity } from './identity.js';
+
+/**
+ * Ephemeral containers can never be removed, so a runbook running ten
+ * commands must not leave ten behind: a running keeper for the same target,
+ * image and identity serves every later session.
+ */
+export function findReusableDebugger(input: {
+  pod: V1Pod;
+  target: string;
+  image: string;
+  identity: Identity;
+}): string | undefined {
+  const { pod } = input;
+  const running = new Set(
+    (pod.status?.ephemeralContainerStatuses ?? []).filter((s) => s.state?.running).map((s) => s.name),
+  );
+  const candidates = (pod.spec?.ephemeralContainers ?? []).filter(
+    (c) =>
+      c.name.startsWith(NAME_PREFIX) &&
+      running.has(c.name) &&
+      c.targetContainerName === input.target &&
+      c.image === input.image &&
+      envValue(c, 'DD_MODE') === 'exec' &&
+      c.securityContext?.runAsUser === input.identity.uid &&
+      c.securityContext?.runAsGroup === input.identity.gid,
+  );
+  // The newest is the most likely to outlive this session.
+  return candidates.at(-1)?.name;
+}
+
+function envValue(c: V1EphemeralContainer, name: string): string | undefined {
+  return c.env?.find((e) => e.name === name)?.value;
+}
+
+/** Earlier debuggers of this plugin, for messages about Pod Security. */
+export function previousDebuggers(pod: V1Pod): V1EphemeralContainer[] {
+  return (pod.spec?.ephemeralContainers ?? []).filter((c) => c.name.startsWith(NAME_PREFIX));
+}

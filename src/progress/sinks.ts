@@ -1,0 +1,79 @@
+import type { Ora } from 'ora';
+import type { ProgressEvent, ProgressSink } from './events.js';
+
+const PREFIX = 'distroless-debug: ';
+
+export function formatLine(e: ProgressEvent): string | undefined {
+  switch (e.kind) {
+    case 'info':
+    case 'ready':
+      return PREFIX + e.text;
+    case 'warn':
+      return `${PREFIX}warning: ${e.text}`;
+    case 'waiting':
+      return `${PREFIX}debugger waiting: ${e.reason}${e.message ? `: ${e.message.replace(/\s+/g, ' ')}` : ''}`;
+    case 'debug':
+      return `${PREFIX}[debug] ${e.text}`;
+    case 'timing':
+      return `${PREFIX}[timing] ${e.phase} ${e.ms} ms`;
+    case 'step':
+      return undefined;
+  }
+}
+
+/** Plain lines on a stream: predictable output for runbooks and logs. */
+export function lineSink(out: { write(s: string): unknown }, verbose: boolean): ProgressSink {
+  return {
+    emit(e) {
+      if (!verbose && (e.kind === 'debug' || e.kind === 'timing')) return;
+      const line = formatLine(e);
+      if (line !== undefined) out.write(line + '\n');
+    },
+    close() {},
+  };
+}
+
+export const quietSink: ProgressSink = { emit() {}, close() {} };
+
+/** A spinner on the terminal's stderr, with decisions kept above it. */
+export async function spinnerSink(stream: NodeJS.WriteStream, verbose: boolean): Promise<ProgressSink> {
+  const { default: ora } = await import('ora');
+  let spinner: Ora | undefined;
+  const persist = (symbol: string, text: string) => {
+    if (spinner?.isSpinning) {
+      const current = spinner.text;
+      spinner.stopAndPersist({ symbol, text });
+      spinner.start(current);
+    } else {
+      stream.write(`${symbol} ${text}\n`);
+    }
+  };
+  return {
+    emit(e) {
+      switch (e.kind) {
+        case 'step':
+          if (!spinner) spinner = ora({ stream, discardStdin: false, hideCursor: true });
+          spinner.start(e.text);
+          return;
+        case 'info':
+          return persist('•', e.text);
+        case 'ready':
+          if (spinner?.isSpinning) spinner.succeed(e.text);
+          else stream.write(`✔ ${e.text}\n`);
+          return;
+        case 'warn':
+          return persist('!', e.text);
+        case 'waiting':
+          persist('…', (formatLine(e) ?? '').slice(PREFIX.length));
+          return;
+        case 'debug':
+        case 'timing':
+          if (verbose) persist(' ', (formatLine(e) ?? '').slice(PREFIX.length));
+          return;
+      }
+    },
+    close() {
+      if (spinner?.isSpinning) spinner.stop();
+    },
+  };
+}

@@ -1,0 +1,331 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import * as https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, UsageError } from '../../../src/errors.js';
+import { loadConnection, parseRequestTimeout, redactHeaders, type KubeconfigFlags } from '../../../src/kubeconfig/load.js';
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+
+// Created at load time: the it.each tables below embed paths under it.
+const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-test-'));
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function write(name: string, text: string, mode?: number): Promise<string> {
+  const file = join(dir, name);
+  await mkdir(join(file, '..'), { recursive: true });
+  await writeFile(file, text);
+  if (mode !== undefined) await chmod(file, mode);
+  return file;
+}
+
+/** A one-cluster, one-user kubeconfig; `user` is YAML indented under `user:`. */
+function config(opts: { user: string; cluster?: string; context?: string; current?: string; namespace?: string }): string {
+  const context = opts.context ?? 'ctx';
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    ${opts.cluster ?? 'server: https://127.0.0.1:6443/'}
+users:
+- name: u
+  user:
+${opts.user}
+contexts:
+- name: ${context}
+  context: {cluster: c, user: u${opts.namespace ? `, namespace: ${opts.namespace}` : ''}}
+current-context: ${opts.current ?? context}
+`;
+}
+
+async function expectError(p: Promise<unknown>, type: typeof ConfigError | typeof UsageError, message: string): Promise<void> {
+  const err: unknown = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(type);
+  expect((err as Error).message).toBe(message);
+}
+
+describe('parseRequestTimeout', () => {
+  it.each<[string | undefined, number | undefined]>([
+    [undefined, undefined],
+    ['', undefined],
+    ['0', undefined],
+    ['0s', undefined],
+    ['30s', 30_000],
+    ['1m', 60_000],
+    ['500ms', 500],
+    ['10', 10_000],
+    ['1m30s', 90_000],
+    ['1.5s', 1_500],
+    ['2h', 7_200_000],
+    ['100us', 1],
+  ])('%j => %j', (value, want) => {
+    expect(parseRequestTimeout(value)).toBe(want);
+  });
+
+  it.each(['abc', '10x', '-1s', '1.5', 's', '1s2'])('rejects %j', (value) => {
+    expect(() => parseRequestTimeout(value)).toThrow(
+      new UsageError(`invalid --request-timeout "${value}"; use a duration like 30s, 1m or 500ms (0 for no timeout)`),
+    );
+  });
+});
+
+describe('redactHeaders', () => {
+  it('hides credentials and flattens values', () => {
+    expect(
+      redactHeaders({
+        Authorization: 'Bearer x',
+        'Proxy-Authorization': 'Basic y',
+        'X-Auth-Token': 'z',
+        'Impersonate-Group': ['a', 'b'],
+        'Content-Length': 3,
+        Accept: 'application/json',
+        Skip: undefined,
+      }),
+    ).toEqual({
+      Authorization: '<redacted>',
+      'Proxy-Authorization': '<redacted>',
+      'X-Auth-Token': '<redacted>',
+      'Impersonate-Group': 'a, b',
+      'Content-Length': '3',
+      Accept: 'application/json',
+    });
+  });
+});
+
+describe('loadConnection: which files', () => {
+  it('merges KUBECONFIG files: first name wins, current-context from the first file that sets it', async () => {
+    const first = await write(
+      'merge/first.yaml',
+      `clusters:
+- name: c
+  cluster: {server: "https://first:6443/", certificate-authority-data: ${b64('CA-FIRST')}}
+users:
+- name: u
+  user: {token: first-token}
+contexts:
+- name: ctx
+  context: {cluster: c, user: u, namespace: first-ns}
+`,
+    );
+    const second = await write(
+      'merge/second.yaml',
+      `clusters:
+- name: c
+  cluster: {server: "https://second:6443", certificate-authority-data: ${b64('CA-SECOND')}}
+users:
+- name: u
+  user: {token: second-token}
+contexts:
+- name: ctx
+  context: {cluster: c, user: u, namespace: second-ns}
+current-context: ctx
+`,
+    );
+    const third = await write('merge/third.yaml', 'current-context: other\n');
+    const env = { HOME: dir, KUBECONFIG: [first, join(dir, 'missing.yaml'), second, third].join(':') };
+    const conn = await loadConnection({}, env);
+    expect([conn.server, conn.contextName, conn.userName, conn.namespace]).toEqual(['https://first:6443', 'ctx', 'u', 'first-ns']);
+    const opts = await conn.requestOptions();
+    expect(opts.headers).toEqual({ Authorization: 'Bearer first-token' });
+    expect(String(opts.ca)).toBe('CA-FIRST');
+  });
+
+  it('--kubeconfig alone ignores KUBECONFIG', async () => {
+    const a = await write('only/a.yaml', config({ user: '    token: a', context: 'a' }));
+    const b = await write('only/b.yaml', config({ user: '    token: b', context: 'b' }));
+    const conn = await loadConnection({ kubeconfig: b }, { HOME: dir, KUBECONFIG: a });
+    expect(conn.contextName).toBe('b');
+  });
+
+  it('falls back to $HOME/.kube/config', async () => {
+    const home = join(dir, 'home');
+    await write('home/.kube/config', config({ user: '    token: h', context: 'home-ctx' }));
+    const conn = await loadConnection({}, { HOME: home, KUBECONFIG: '' });
+    expect(conn.contextName).toBe('home-ctx');
+  });
+
+  it('applies flags: context, namespace, request timeout', async () => {
+    const file = await write('flags.yaml', config({ user: '    token: t', namespace: 'ns' }));
+    const flags: KubeconfigFlags = { kubeconfig: file, context: 'ctx', namespace: 'other', requestTimeout: '1m' };
+    const conn = await loadConnection(flags, { HOME: dir });
+    expect([conn.namespace, conn.requestTimeoutMs]).toEqual(['other', 60_000]);
+  });
+
+  it.each<[string, () => Promise<{ flags: KubeconfigFlags; env: NodeJS.ProcessEnv }>, string]>([
+    [
+      'unreadable --kubeconfig',
+      async () => ({ flags: { kubeconfig: join(dir, 'nope.yaml') }, env: {} }),
+      `cannot read kubeconfig ${join(dir, 'nope.yaml')} given by --kubeconfig (file not found); check the path`,
+    ],
+    [
+      'no KUBECONFIG file exists',
+      async () => ({ flags: {}, env: { KUBECONFIG: `${join(dir, 'x')}:${join(dir, 'y')}` } }),
+      `no kubeconfig found: none of the KUBECONFIG files exist (${join(dir, 'x')}, ${join(dir, 'y')}); set KUBECONFIG or pass --kubeconfig`,
+    ],
+    [
+      'no ~/.kube/config',
+      async () => ({ flags: {}, env: { HOME: join(dir, 'empty-home') } }),
+      `no kubeconfig found: ${join(dir, 'empty-home', '.kube', 'config')} does not exist; set KUBECONFIG or pass --kubeconfig`,
+    ],
+    [
+      'unparsable YAML',
+      async () => ({ flags: { kubeconfig: await write('bad.yaml', 'clusters: [\n') }, env: {} }),
+      `cannot parse kubeconfig ${join(dir, 'bad.yaml')}: unexpected end of the stream within a flow collection (2:1); fix the YAML`,
+    ],
+    [
+      'cluster without server',
+      async () => ({ flags: { kubeconfig: await write('noserver.yaml', config({ user: '    token: t', cluster: 'insecure-skip-tls-verify: true' })) }, env: {} }),
+      'cluster "c" has no server in kubeconfig; add one or pick another context with --context',
+    ],
+    [
+      'unknown --context',
+      async () => ({ flags: { kubeconfig: await write('ctx.yaml', config({ user: '    token: t' })), context: 'nope' }, env: {} }),
+      'context "nope" not found in kubeconfig; available: ctx',
+    ],
+  ])('ConfigError: %s', async (_name, setup, message) => {
+    const { flags, env } = await setup();
+    await expectError(loadConnection(flags, env), ConfigError, message);
+  });
+});
+
+describe('loadConnection: requestOptions', () => {
+  it('returns ca/cert/key from *-data fields and shares one keep-alive agent', async () => {
+    const file = await write(
+      'data.yaml',
+      config({
+        user: `    client-certificate-data: ${b64('CERT')}\n    client-key-data: ${b64('KEY')}`,
+        cluster: `{server: "https://127.0.0.1:6443", certificate-authority-data: ${b64('CA')}, tls-server-name: kubernetes}`,
+      }),
+    );
+    const conn = await loadConnection({ kubeconfig: file }, {});
+    const a = await conn.requestOptions();
+    const b = await conn.requestOptions();
+    expect([String(a.ca), String(a.cert), String(a.key), a.servername]).toEqual(['CA', 'CERT', 'KEY', 'kubernetes']);
+    expect(a.headers).toEqual({});
+    expect(a).not.toBe(b);
+    expect(a.headers).not.toBe(b.headers);
+    expect(a.agent).toBeInstanceOf(https.Agent);
+    expect(a.agent).toBe(b.agent);
+    const agentOpts = (a.agent as https.Agent & { options: https.AgentOptions }).options;
+    expect([agentOpts.keepAlive, String(agentOpts.ca), String(agentOpts.cert), String(agentOpts.key), agentOpts.servername]).toEqual([
+      true,
+      'CA',
+      'CERT',
+      'KEY',
+      'kubernetes',
+    ]);
+  });
+
+  it('resolves relative certificate paths against the kubeconfig file', async () => {
+    await write('rel/pki/ca.crt', 'CA-FILE');
+    await write('rel/pki/client.crt', 'CERT-FILE');
+    await write('rel/pki/client.key', 'KEY-FILE');
+    const file = await write(
+      'rel/kubeconfig',
+      config({
+        user: '    client-certificate: pki/client.crt\n    client-key: pki/client.key',
+        cluster: '{server: "https://h", certificate-authority: pki/ca.crt}',
+      }),
+    );
+    const opts = await (await loadConnection({}, { KUBECONFIG: file })).requestOptions();
+    expect([String(opts.ca), String(opts.cert), String(opts.key)]).toEqual(['CA-FILE', 'CERT-FILE', 'KEY-FILE']);
+  });
+
+  it.each<[string, string, KubeconfigFlags, Record<string, string | string[]>]>([
+    ['--as', '    token: t', { as: 'jane' }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane' }],
+    ['--as with one --as-group', '    token: t', { as: 'jane', asGroups: ['dev'] }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane', 'Impersonate-Group': 'dev' }],
+    ['several groups are several header lines', '    token: t', { as: 'jane', asGroups: ['a', 'b'] }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane', 'Impersonate-Group': ['a', 'b'] }],
+    ['kubeconfig as/as-groups', '    token: t\n    as: sam\n    as-groups: [g]', {}, { Authorization: 'Bearer t', 'Impersonate-User': 'sam', 'Impersonate-Group': 'g' }],
+    ['--as beats kubeconfig as', '    token: t\n    as: sam', { as: 'jane' }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane' }],
+    ['basic auth becomes a header', '    username: admin\n    password: secret', {}, { Authorization: `Basic ${b64('admin:secret')}` }],
+  ])('headers: %s', async (_name, user, flags, headers) => {
+    const file = await write(`imp-${_name.replace(/\W+/g, '-')}.yaml`, config({ user }));
+    const opts = await (await loadConnection({ ...flags, kubeconfig: file }, {})).requestOptions();
+    expect(opts.headers).toEqual(headers);
+    expect(opts.auth).toBeUndefined();
+  });
+
+  it('--as-group without --as is a usage error', async () => {
+    const file = await write('asgroup.yaml', config({ user: '    token: t' }));
+    await expectError(loadConnection({ kubeconfig: file, asGroups: ['g'] }, {}), UsageError, '--as-group needs a user to impersonate; pass --as USER too');
+  });
+
+  it('reads tokenFile relative to the kubeconfig, on every call', async () => {
+    const file = await write('tf/kubeconfig', config({ user: '    token: stale\n    tokenFile: token' }));
+    await write('tf/token', 'one\n');
+    const conn = await loadConnection({ kubeconfig: file }, {});
+    expect((await conn.requestOptions()).headers).toEqual({ Authorization: 'Bearer one' });
+    await write('tf/token', 'two\n');
+    expect((await conn.requestOptions()).headers).toEqual({ Authorization: 'Bearer two' });
+  });
+
+  it('keeps the proxy agent when proxy-url is set', async () => {
+    const file = await write('proxy.yaml', config({ user: '    token: t', cluster: '{server: "https://h", proxy-url: "http://proxy:3128"}' }));
+    const opts = await (await loadConnection({ kubeconfig: file }, {})).requestOptions();
+    expect(opts.agent?.constructor.name).toBe('HttpsProxyAgent');
+  });
+});
+
+describe('loadConnection: exec credential plugins', () => {
+  const credential = JSON.stringify({
+    apiVersion: 'client.authentication.k8s.io/v1',
+    kind: 'ExecCredential',
+    status: { token: 'exec-token', expirationTimestamp: '2999-01-01T00:00:00Z' },
+  });
+
+  it('runs the plugin once (relative command resolved against the kubeconfig) and passes KUBERNETES_EXEC_INFO', async () => {
+    await write(
+      'exec/bin/plugin.sh',
+      `#!/bin/sh\necho run >> "$(dirname "$0")/calls"\nprintf '%s' "$KUBERNETES_EXEC_INFO" > "$(dirname "$0")/info"\nprintf '%s' '${credential}'\n`,
+      0o755,
+    );
+    const file = await write(
+      'exec/kubeconfig',
+      config({ user: '    exec: {apiVersion: client.authentication.k8s.io/v1, command: ./bin/plugin.sh, args: null}' }),
+    );
+    const conn = await loadConnection({ kubeconfig: file }, {});
+    const all = await Promise.all([conn.requestOptions(), conn.requestOptions(), conn.requestOptions()]);
+    await conn.requestOptions();
+    expect(all.map((o) => o.headers)).toEqual(Array(3).fill({ Authorization: 'Bearer exec-token' }));
+    expect((await readFile(join(dir, 'exec/bin/calls'), 'utf8')).trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(await readFile(join(dir, 'exec/bin/info'), 'utf8'))).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      spec: { interactive: false },
+    });
+  });
+
+  it('reports a failing plugin as a one-line ConfigError with the cause', async () => {
+    const plugin = await write('exec/fail.sh', '#!/bin/sh\necho "token expired, log in again" >&2\necho "second line" >&2\nexit 1\n', 0o755);
+    const file = await write('exec/fail.yaml', config({ user: `    exec: {command: ${plugin}, installHint: "brew install it"}` }));
+    const conn = await loadConnection({ kubeconfig: file }, {});
+    const err = await conn.requestOptions().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `exec credential plugin "${plugin}" for user "u" (context "ctx") failed: token expired, log in again; run it by hand to see why`,
+    );
+    expect((err as ConfigError).details).toEqual(['token expired, log in again', 'second line', 'brew install it']);
+    expect((err as ConfigError).cause).toBeInstanceOf(Error);
+  });
+
+  it('reports a missing plugin', async () => {
+    const file = await write('exec/missing.yaml', config({ user: '    exec: {command: no-such-plugin-xyz}' }));
+    const conn = await loadConnection({ kubeconfig: file }, {});
+    await expectError(
+      conn.requestOptions(),
+      ConfigError,
+      'exec credential plugin "no-such-plugin-xyz" for user "u" (context "ctx") was not found; install it or fix PATH',
+    );
+  });
+});
