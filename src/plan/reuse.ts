@@ -14,13 +14,15 @@ export function findReusableDebugger(input: {
   identity: Identity;
 }): string | undefined {
   const { pod } = input;
-  const running = new Set(
-    (pod.status?.ephemeralContainerStatuses ?? []).filter((s) => s.state?.running).map((s) => s.name),
-  );
+  // Start times, not list order: a strategic merge patch does not append.
+  const started = new Map<string, number>();
+  for (const s of pod.status?.ephemeralContainerStatuses ?? []) {
+    if (s.state?.running) started.set(s.name, new Date(s.state.running.startedAt ?? 0).getTime());
+  }
   const candidates = (pod.spec?.ephemeralContainers ?? []).filter(
     (c) =>
       c.name.startsWith(NAME_PREFIX) &&
-      running.has(c.name) &&
+      started.has(c.name) &&
       c.targetContainerName === input.target &&
       c.image === input.image &&
       envValue(c, 'DD_MODE') === 'exec' &&
@@ -28,6 +30,7 @@ export function findReusableDebugger(input: {
       c.securityContext?.runAsGroup === input.identity.gid,
   );
   // The newest is the most likely to outlive this session.
+  candidates.sort((a, b) => (started.get(a.name) ?? 0) - (started.get(b.name) ?? 0));
   return candidates.at(-1)?.name;
 }
 

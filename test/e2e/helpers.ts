@@ -1,0 +1,111 @@
+import { execFile, spawn } from 'node:child_process';
+import { homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const CACHE = process.env.DD_CACHE ?? `${homedir()}/.cache/distroless-debug`;
+export const KUBECONFIG = `${process.env.DD_CLUSTER_STATE ?? `${CACHE}/cluster`}/kubeconfig`;
+export const KUBECTL = `${CACHE}/bin/kubectl`;
+export const PLUGIN = `${REPO}/bin/kubectl-distroless_debug`;
+export const REGISTRY = '127.0.0.1:5000';
+export const appImage = (tag: 'nonroot' | 'root' | 'uid1001' | 'crash') => `${REGISTRY}/fixtures/app:${tag}`;
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion with optional stdin; never rejects on a non-zero exit. */
+export function run(file: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      env: { ...process.env, KUBECONFIG, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 150_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** The plugin through its real executable, as kubectl would start it. */
+export const plugin = (args: string[], opts: Parameters<typeof run>[2] = {}) => run(PLUGIN, args, opts);
+
+export async function kubectl(args: string[], input?: string): Promise<string> {
+  const r = await run(KUBECTL, ['--context', 'admin', ...args], input === undefined ? {} : { input });
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+export function kubectlJSON<T>(args: string[]): Promise<T> {
+  return kubectl([...args, '-o', 'json']).then((s) => JSON.parse(s) as T);
+}
+
+export interface PodOptions {
+  image?: string;
+  namespace: string;
+  name: string;
+  spec?: Record<string, unknown>;
+  containers?: Array<Record<string, unknown>>;
+  annotations?: Record<string, string>;
+  /** Wait for Ready (default true). */
+  ready?: boolean;
+}
+
+const restrictedContainerSC = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  runAsNonRoot: true,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+/** A fresh pod (ephemeral containers pile up, so tests make their own). */
+export async function createPod(o: PodOptions): Promise<string> {
+  const containers = o.containers ?? [
+    {
+      name: 'app',
+      image: o.image ?? appImage('nonroot'),
+      ...(o.namespace === 'psa-restricted' ? { securityContext: restrictedContainerSC } : {}),
+    },
+  ];
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: o.name, namespace: o.namespace, annotations: o.annotations ?? {} },
+    spec: { terminationGracePeriodSeconds: 1, containers, ...o.spec },
+  };
+  await kubectl(['apply', '-f', '-'], JSON.stringify(pod));
+  if (o.ready !== false) await kubectl(['-n', o.namespace, 'wait', '--for=condition=Ready', `pod/${o.name}`, '--timeout=120s']);
+  return o.name;
+}
+
+export async function ensureNamespace(ns: string, labels: Record<string, string> = {}): Promise<void> {
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } }));
+}
+
+export async function deletePod(ns: string, name: string): Promise<void> {
+  await kubectl(['-n', ns, 'delete', 'pod', name, '--wait=false', '--ignore-not-found']);
+}
+
+interface PodJSON {
+  metadata: { resourceVersion: string };
+  spec: { ephemeralContainers?: Array<{ name: string; securityContext?: Record<string, unknown> }> };
+  status: { ephemeralContainerStatuses?: Array<{ name: string; state: Record<string, { exitCode?: number; message?: string; reason?: string }> }> };
+}
+
+export const getPod = (ns: string, name: string) => kubectlJSON<PodJSON>(['-n', ns, 'get', 'pod', name]);
+
+export async function ephemeralNames(ns: string, name: string): Promise<string[]> {
+  return ((await getPod(ns, name)).spec.ephemeralContainers ?? []).map((c) => c.name);
+}
+
+export const uniq = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 7)}`;
