@@ -74,11 +74,11 @@ export async function addEphemeralContainer(
       query: { dryRun: dryRun ? 'All' : undefined, fieldManager: 'kubectl-distroless-debug' },
     });
   } catch (err) {
-    throw patchError(err, ns, name, pod);
+    throw patchError(err, ns, name, pod, container);
   }
 }
 
-function patchError(err: unknown, ns: string, name: string, pod: V1Pod): unknown {
+function patchError(err: unknown, ns: string, name: string, pod: V1Pod, container: V1EphemeralContainer): unknown {
   if (!(err instanceof KubeStatusError)) return err;
   const msg = err.status.message ?? '';
   if (err.statusCode === 404 && !err.status.details?.name) {
@@ -93,12 +93,18 @@ function patchError(err: unknown, ns: string, name: string, pod: V1Pod): unknown
     const earlier = (pod.spec?.ephemeralContainers ?? []).filter((c) => !c.securityContext?.runAsNonRoot).map((c) => c.name);
     const blame = earlier.length
       ? ` An earlier debugger in this pod (${earlier.join(', ')}) does not comply, and Pod Security re-checks the whole pod: debug a new pod instead (e.g. restart the workload).`
-      : ' Try --profile restricted, or --uid with a non-root ID.';
+      : psaHint(container);
     return new PodSecurityError(`Pod Security rejected the debugger: ${rule}.${blame}`, { cause: err });
   }
   if (err.statusCode === 403) return forbidden('patch pods/ephemeralcontainers', ns, err);
   if (err.statusCode === 422) return new ApiError(`the API server rejected the debugger container: ${msg}`, { cause: err });
   return apiError(err);
+}
+
+function psaHint(c: V1EphemeralContainer): string {
+  if (c.securityContext?.capabilities?.add?.length) return ' Drop --profile general: this namespace forbids added capabilities.';
+  if (c.securityContext?.runAsUser === 0) return ' The target runs as root, which this namespace forbids for the debugger.';
+  return ' Try --profile restricted.';
 }
 
 /** The namespace's enforced Pod Security level, when we may read it. */

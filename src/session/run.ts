@@ -58,11 +58,6 @@ export async function runDebug(options: Options, io: RunIO): Promise<number> {
       canI(kube, ns, { verb: 'create', resource: 'pods', subresource: 'attach' }),
     ]),
   );
-  if (!canExec && !canAttach) {
-    throw new ForbiddenError(
-      `not allowed to open a session in namespace "${ns}" (RBAC: missing "create pods/exec" and "create pods/attach"); ask your cluster admin for them (see the README's RBAC section)`,
-    );
-  }
   const mode = canExec ? 'exec' : 'attach';
   if (mode === 'attach') emit({ kind: 'info', text: 'exec is not allowed here (create pods/exec); attaching to the debugger instead' });
 
@@ -73,9 +68,13 @@ export async function runDebug(options: Options, io: RunIO): Promise<number> {
   if (options.dryRun !== 'none') {
     return printPlan({ plan: plan0, options, kube, pod, emit, stdout: io.stdout });
   }
-  if (plan0.action.kind === 'create' && !canPatch) {
+  const missing = [
+    ...(plan0.action.kind === 'create' && !canPatch ? ['"patch pods/ephemeralcontainers"'] : []),
+    ...(!canExec && !canAttach ? ['"create pods/exec" (or at least "create pods/attach")'] : []),
+  ];
+  if (missing.length > 0) {
     throw new ForbiddenError(
-      `not allowed to add a debugger in namespace "${ns}" (RBAC: missing "patch pods/ephemeralcontainers"); ask your cluster admin for it (see the README's RBAC section)`,
+      `not allowed to debug pods in namespace "${ns}" (RBAC: missing ${missing.join(' and ')}); ask your cluster admin (see the README's RBAC section)`,
     );
   }
 

@@ -163,7 +163,7 @@ function handshakeError(req: StreamRequest, status: number, body: string, detail
   const where = `pod ${req.namespace}/${req.pod}`;
   if (status === 403) {
     return new ForbiddenError(
-      `not allowed to create pods/${req.kind} on ${where}: ${msg}; ask for RBAC verb "create" on "pods/${req.kind}" in namespace ${req.namespace}`,
+      `not allowed to create pods/${req.kind} on ${where}: ${msg}; ask for RBAC verbs "create" and "get" on "pods/${req.kind}" in namespace ${req.namespace}`,
       { details },
     );
   }
@@ -178,7 +178,7 @@ function handshakeError(req: StreamRequest, status: number, body: string, detail
       details,
     });
   }
-  if ((status === 400 || status === 500) && /not found|not running|not available|terminated|completed|waiting to start|containercreating/i.test(msg)) {
+  if ((status === 400 || status === 500) && /not found|not valid|not running|not available|terminated|completed|waiting to start|containercreating/i.test(msg)) {
     return new StreamRefusedError(
       `cannot ${req.kind} into container ${req.container} of ${where}: ${msg}; wait until the container is running or choose another container`,
       { details },
@@ -243,6 +243,16 @@ function isDestroyed(out: NodeJS.WritableStream): boolean {
   return (out as Partial<{ destroyed: boolean }>).destroyed === true;
 }
 
+/** Resolves once everything already written to `out` has been processed. */
+function flushed(out: NodeJS.WritableStream): Promise<void> {
+  const w = out as Partial<{ writableLength: number; writableEnded: boolean }>;
+  if (isDestroyed(out) || w.writableEnded === true || !w.writableLength) return Promise.resolve();
+  // A zero-length write's callback runs after all earlier writes completed (or failed).
+  return new Promise((done) => {
+    out.write(Buffer.alloc(0), () => done());
+  });
+}
+
 // Pause stdin when this much is queued on the socket; resume when below LOW.
 const STDIN_HIGH_WATER = 1 << 20;
 const STDIN_LOW_WATER = 1 << 18;
@@ -283,9 +293,13 @@ export function runStream(req: StreamRequest, io: StreamIO, signal?: AbortSignal
         reject(result.err);
         return;
       }
-      // Do not report success until the caller's outputs took every byte.
-      if (waitForOutputs) void Promise.all(blocked.values()).then(() => resolve(result.ok));
-      else resolve(result.ok);
+      // Do not report success until the caller's outputs wrote every byte:
+      // callers may exit right after, which would drop buffered output.
+      if (waitForOutputs) {
+        void Promise.all(blocked.values())
+          .then(() => Promise.all([flushed(io.stdout), flushed(io.stderr)]))
+          .then(() => resolve(result.ok));
+      } else resolve(result.ok);
     };
 
     // ws emits 'error' on late failures too; with a listener they never crash the process.

@@ -426,6 +426,29 @@ describe('runStream', () => {
     expect((err as Error).message).toMatch(/ECONNREFUSED/);
   });
 
+  it('resolves only after the outputs processed everything written to them', async () => {
+    const fake = await fakeApiServer({
+      handler: (ws) => {
+        for (let i = 0; i < 20; i++) ws.send(encodeFrame(Channel.stdout, Buffer.alloc(1000, 0x62)));
+        ws.send(encodeFrame(Channel.status, '{"status":"Success"}'));
+        ws.close(1000);
+      },
+    });
+    let processed = 0;
+    // Large buffer (never blocks) but each write completes later.
+    const lazy = new Writable({
+      highWaterMark: 1024 * 1024,
+      write(c: Buffer, _enc, cb) {
+        setTimeout(() => {
+          processed += c.length;
+          cb();
+        }, 2);
+      },
+    });
+    await runStream(request(fake, { stdin: false }), io({ stdout: lazy }));
+    expect(processed).toBe(20_000);
+  });
+
   it('honours stdout backpressure while moving 16 MiB', async () => {
     const total = 16 * 1024 * 1024;
     const chunk = Buffer.alloc(32 * 1024, 0x61);
