@@ -124,8 +124,14 @@ export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * The shell prompt. BusyBox's \\w calls getcwd(), which fails inside another
+ * mount namespace's root, so the prompt shows $PWD relative to the app's root
+ * (or marks the debugger's own filesystem) with a command substitution.
+ */
 export function promptFor(pod: string, container: string): string {
-  return `[debug pod/${pod} ${container}] \\w \\$ `;
+  const where = '$(p=${PWD#"$TARGET_ROOT"}; if [ "$p" = "$PWD" ]; then echo "(debugger) $PWD"; else echo "${p:-/}"; fi)';
+  return `[debug pod/${pod} ${container}] ${where} \\$ `;
 }
 
 export interface Mismatch {

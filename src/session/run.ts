@@ -153,7 +153,7 @@ async function openSession(input: SessionInput): Promise<number> {
   const where = `pod/${plan.pod} (${plan.target.container}) through ${container}`;
   emit({
     kind: 'ready',
-    text: plan.session.command.length === 0 ? `shell in ${where}; it starts in the app's root filesystem, exit to leave` : `running in ${where}`,
+    text: plan.session.command.length === 0 ? `shell in ${where}; cwd is the app's root, exit to leave` : `running in ${where}`,
   });
   if (plan.mode === 'exec') {
     const command = ['/bin/sh', '-c', sessionScript(promptFor(plan.pod, plan.target.container)), 'distroless-debug-session', ...plan.session.command];

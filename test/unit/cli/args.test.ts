@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeArgv, parseArgs } from '../../../src/cli/args.js';
+import type { RawArgs } from '../../../src/cli/options.js';
+import { UsageError } from '../../../src/errors.js';
+
+function usageError(f: () => unknown): UsageError {
+  let caught: unknown;
+  try {
+    f();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(UsageError);
+  return caught as UsageError;
+}
+
+/** parseArgs leaves absent flags undefined; compare only what was set. */
+function defined(r: RawArgs): Partial<RawArgs> {
+  return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined));
+}
+
+describe('normalizeArgv', () => {
+  it.each([
+    { argv: ['--dry-run', 'web-1'], want: ['--dry-run=client', 'web-1'] },
+    { argv: ['--dry-run=server', 'web-1'], want: ['--dry-run=server', 'web-1'] },
+    { argv: ['-v', 'web-1'], want: ['--verbose', 'web-1'] },
+    { argv: ['-v=6', 'web-1'], want: ['--verbose', 'web-1'] },
+    { argv: ['--v=9', 'web-1'], want: ['--verbose', 'web-1'] },
+    { argv: ['--v', 'web-1'], want: ['--verbose', 'web-1'] },
+    { argv: ['web-1', '--', '--dry-run', '-v'], want: ['web-1', '--', '--dry-run', '-v'] },
+    { argv: ['-vv', 'web-1'], want: ['-vv', 'web-1'] },
+    { argv: [], want: [] },
+  ])('$argv', ({ argv, want }) => {
+    expect(normalizeArgv(argv)).toEqual(want);
+  });
+});
+
+describe('parseArgs', () => {
+  it.each<{ name: string; argv: string[]; want: Partial<RawArgs> }>([
+    { name: 'pod only', argv: ['web-1'], want: { target: 'web-1', command: [] } },
+    { name: 'nothing', argv: [], want: { command: [] } },
+    { name: 'command after --', argv: ['web-1', '--', 'ls', '-l', '/etc'], want: { target: 'web-1', command: ['ls', '-l', '/etc'] } },
+    { name: 'flags after -- belong to the command', argv: ['web-1', '--', 'sh', '-c', 'echo $HOME', '-n', 'x', '--dry-run', '-v'], want: { target: 'web-1', command: ['sh', '-c', 'echo $HOME', '-n', 'x', '--dry-run', '-v'] } },
+    { name: 'a second -- is part of the command', argv: ['web-1', '--', 'env', '--', 'x'], want: { target: 'web-1', command: ['env', '--', 'x'] } },
+    { name: 'bare --dry-run before the pod name', argv: ['--dry-run', 'web-1'], want: { target: 'web-1', command: [], dryRun: 'client' } },
+    { name: 'bare --dry-run after the pod name', argv: ['web-1', '--dry-run'], want: { target: 'web-1', command: [], dryRun: 'client' } },
+    { name: '--dry-run=server', argv: ['--dry-run=server', 'web-1', '-o', 'json'], want: { target: 'web-1', command: [], dryRun: 'server', output: 'json' } },
+    { name: '-v=6', argv: ['-v=6', 'web-1'], want: { target: 'web-1', command: [], verbose: true } },
+    { name: '-v', argv: ['web-1', '-v'], want: { target: 'web-1', command: [], verbose: true } },
+    { name: '--verbose', argv: ['web-1', '--verbose'], want: { target: 'web-1', command: [], verbose: true } },
+    { name: '-q', argv: ['-q', 'web-1'], want: { target: 'web-1', command: [], quiet: true } },
+    { name: '-t', argv: ['-t', 'web-1', '--', 'top'], want: { target: 'web-1', command: ['top'], tty: true } },
+    { name: '--tty=false', argv: ['web-1', '--tty=false'], want: { target: 'web-1', command: [], tty: false } },
+    { name: '--new', argv: ['--new', 'web-1'], want: { target: 'web-1', command: [], new: true } },
+    { name: 'workload ref', argv: ['deploy/api', '-n', 'shop'], want: { target: 'deploy/api', command: [], namespace: 'shop' } },
+    { name: '-n=value', argv: ['web-1', '-n=shop'], want: { target: 'web-1', command: [], namespace: 'shop' } },
+    { name: 'a repeated string flag: the last wins', argv: ['web-1', '-c', 'a', '-c', 'b', '--image', 'x', '--image=y'], want: { target: 'web-1', command: [], container: 'b', image: 'y' } },
+    { name: 'repeated --env after the pod', argv: ['web-1', '--env', 'A=1', '--env', 'B=2', '--env=C=3'], want: { target: 'web-1', command: [], env: ['A=1', 'B=2', 'C=3'] } },
+    { name: 'repeated --as-group after the pod', argv: ['web-1', '--as-group', 'a', '--as-group', 'b'], want: { target: 'web-1', command: [], asGroup: ['a', 'b'] } },
+    { name: '--uid keeps its string form', argv: ['web-1', '--uid', '0010', '--gid', '0'], want: { target: 'web-1', command: [], uid: '0010', gid: '0' } },
+    { name: 'a pod name with leading zeros stays a string', argv: ['007'], want: { target: '007', command: [] } },
+    {
+      name: 'every flag',
+      argv: [
+        'sts/db', '--namespace', 'data', '--context', 'prod', '--kubeconfig', '/k', '--cluster', 'c', '--user', 'u', '--as', 'jane',
+        '--as-group=g', '--request-timeout', '5s', '--container', 'pg', '--image', 'bb:1', '--image-pull-policy', 'Always',
+        '--uid', '999', '--gid', '998', '--profile', 'baseline', '--env=A=1', '--new', '--timeout', '1m', '--idle-timeout', '5m',
+        '--dry-run=server', '--output', 'yaml', '--quiet', '--tty', '--', 'psql', '-c', 'select 1',
+      ],
+      want: {
+        target: 'sts/db',
+        command: ['psql', '-c', 'select 1'],
+        namespace: 'data',
+        context: 'prod',
+        kubeconfig: '/k',
+        cluster: 'c',
+        user: 'u',
+        as: 'jane',
+        asGroup: ['g'],
+        requestTimeout: '5s',
+        container: 'pg',
+        image: 'bb:1',
+        imagePullPolicy: 'Always',
+        uid: '999',
+        gid: '998',
+        profile: 'baseline',
+        env: ['A=1'],
+        new: true,
+        timeout: '1m',
+        idleTimeout: '5m',
+        dryRun: 'server',
+        output: 'yaml',
+        quiet: true,
+        tty: true,
+      },
+    },
+  ])('$name', ({ argv, want }) => {
+    expect(defined(parseArgs(argv))).toStrictEqual(want);
+  });
+
+  it('returns every RawArgs key', () => {
+    expect(Object.keys(parseArgs(['web-1'])).sort()).toEqual(
+      [
+        'target', 'command', 'namespace', 'context', 'kubeconfig', 'cluster', 'user', 'as', 'asGroup', 'requestTimeout', 'container',
+        'image', 'imagePullPolicy', 'uid', 'gid', 'profile', 'env', 'new', 'timeout', 'idleTimeout', 'dryRun', 'output', 'quiet',
+        'verbose', 'tty',
+      ].sort(),
+    );
+  });
+
+  it.each([
+    { name: 'unknown long flag', argv: ['--bogus', 'web-1'], message: 'Unknown argument: bogus; see --help' },
+    { name: 'unknown short flag', argv: ['-x', 'web-1'], message: 'Unknown argument: x; see --help' },
+    { name: 'no boolean negation', argv: ['web-1', '--no-new'], message: 'Unknown arguments: no-new, noNew; see --help' },
+    { name: 'two positionals', argv: ['web-1', 'ls'], message: 'one target expected, got "web-1 ls"; put a command after --, e.g. -- ls -l' },
+    { name: 'three positionals', argv: ['web-1', 'ls', '/etc'], message: 'one target expected, got "web-1 ls /etc"; put a command after --, e.g. -- ls -l' },
+    { name: '--dry-run server (kubectl needs =)', argv: ['--dry-run', 'server', 'web-1'], message: 'one target expected, got "server web-1"; put a command after --, e.g. -- ls -l' },
+  ])('UsageError: $name', ({ argv, message }) => {
+    expect(usageError(() => parseArgs(argv)).message).toBe(message);
+  });
+
+  // BUG: src/cli/args.ts parseArgs: strictOptions() fails before the positional check, so the commonest
+  // mistake, a command with a flag but without `--` (`web-1 ls -l /`), gets "Unknown argument: l; see --help"
+  // instead of the message written for it ("one target expected, ...; put a command after --").
+  it.fails('a command with flags but without -- gets the "put a command after --" hint', () => {
+    expect(usageError(() => parseArgs(['web-1', 'ls', '-l', '/'])).message).toMatch(
+      /^one target expected, got "web-1 ls .*"; put a command after --, e\.g\. -- ls -l$/,
+    );
+  });
+
+  // BUG: src/cli/args.ts: yargs number parsing is left on, so words after `--` that look like numbers are
+  // rewritten: `-- printf 1e3 0x10 1.50` reaches the container as ["printf", "1000", "16", "1.5"].
+  // (Fix: parserConfiguration 'parse-numbers': false / 'parse-positional-numbers': false.)
+  it.fails('passes numeric-looking command words through untouched', () => {
+    expect(parseArgs(['web-1', '--', 'printf', '1e3', '0x10', '1.50', '1.0']).command).toEqual(['printf', '1e3', '0x10', '1.50', '1.0']);
+  });
+
+  // BUG: same cause: a pod named "1e3" (a valid DNS-1123 name) becomes target "1000"; "0x1f" becomes "31".
+  it.fails.each(['1e3', '0x1f'])('keeps a numeric-looking pod name %s', (name) => {
+    expect(parseArgs([name]).target).toBe(name);
+  });
+
+  // BUG: src/cli/args.ts: `env` and `as-group` are declared `array: true`, which makes yargs greedy: in
+  // `--env A=1 web-1` the pod name is swallowed as a second --env value (env ["A=1","web-1"], no target),
+  // so toOptions then fails with `--env "web-1" must look like NAME=value`. kubectl's --env/--as-group take
+  // one value per flag.
+  it.fails.each([
+    { argv: ['--env', 'A=1', 'web-1'], want: { target: 'web-1', command: [], env: ['A=1'] } },
+    { argv: ['--as-group', 'devs', 'web-1'], want: { target: 'web-1', command: [], asGroup: ['devs'] } },
+  ])('a repeated-value flag before the pod name does not swallow it: $argv', ({ argv, want }) => {
+    expect(defined(parseArgs(argv))).toStrictEqual(want);
+  });
+});
