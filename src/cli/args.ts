@@ -25,7 +25,14 @@ export function normalizeArgv(argv: string[]): string[] {
 export function parseArgs(argv: string[]): RawArgs {
   let failure: string | undefined;
   const parsed = yargs(normalizeArgv(argv))
-    .parserConfiguration({ 'populate--': true, 'camel-case-expansion': true, 'boolean-negation': false })
+    // Pod names and command words stay words ("1e3" is a valid pod name).
+    .parserConfiguration({
+      'populate--': true,
+      'camel-case-expansion': true,
+      'boolean-negation': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+    })
     .help(false)
     .version(false)
     .strictOptions()
@@ -40,7 +47,8 @@ export function parseArgs(argv: string[]): RawArgs {
       cluster: { type: 'string' },
       user: { type: 'string' },
       as: { type: 'string' },
-      'as-group': { type: 'string', array: true },
+      // Repeatable, one value each (array: true would swallow the pod name).
+      'as-group': { type: 'string' },
       'request-timeout': { type: 'string' },
       container: { alias: 'c', type: 'string' },
       image: { type: 'string' },
@@ -48,7 +56,7 @@ export function parseArgs(argv: string[]): RawArgs {
       uid: { type: 'string' },
       gid: { type: 'string' },
       profile: { type: 'string' },
-      env: { type: 'string', array: true },
+      env: { type: 'string' },
       new: { type: 'boolean' },
       timeout: { type: 'string' },
       'idle-timeout': { type: 'string' },
@@ -59,12 +67,15 @@ export function parseArgs(argv: string[]): RawArgs {
       tty: { alias: 't', type: 'boolean' },
     })
     .parseSync();
-  if (failure) throw new UsageError(`${failure.replace(/\n/g, ' ')}; see --help`);
   const positional = parsed._.map(String);
+  // A command typed without `--` shows up as extra words and unknown flags:
+  // the hint about `--` beats yargs' complaint about the flags.
   if (positional.length > 1) {
     throw new UsageError(`one target expected, got "${positional.join(' ')}"; put a command after --, e.g. -- ls -l`);
   }
+  if (failure) throw new UsageError(`${failure.replace(/\n/g, ' ')}; see --help`);
   const last = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[v.length - 1] : v);
+  const list = (v: string | string[] | undefined): string[] | undefined => (v === undefined ? undefined : ([] as string[]).concat(v));
   return {
     target: positional[0],
     command: ((parsed['--'] as unknown[] | undefined) ?? []).map(String),
@@ -74,7 +85,7 @@ export function parseArgs(argv: string[]): RawArgs {
     cluster: last(parsed.cluster),
     user: last(parsed.user),
     as: last(parsed.as),
-    asGroup: parsed.asGroup,
+    asGroup: list(parsed.asGroup),
     requestTimeout: last(parsed.requestTimeout),
     container: last(parsed.container),
     image: last(parsed.image),
@@ -82,7 +93,7 @@ export function parseArgs(argv: string[]): RawArgs {
     uid: last(parsed.uid),
     gid: last(parsed.gid),
     profile: last(parsed.profile),
-    env: parsed.env,
+    env: list(parsed.env),
     new: parsed.new,
     timeout: last(parsed.timeout),
     idleTimeout: last(parsed.idleTimeout),

@@ -67,7 +67,9 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
 async function chooseSink(quiet: boolean, verbose: boolean, stderr: NodeJS.WriteStream): Promise<ProgressSink> {
   const { lineSink, quietSink, spinnerSink } = await import('../progress/sinks.js');
   if (quiet) return quietSink;
-  if (stderr.isTTY) return spinnerSink(stderr, verbose);
+  // A terminal that reports no width (e.g. a bare pseudo-terminal) would make
+  // the spinner's line arithmetic divide by zero: plain lines there.
+  if (stderr.isTTY && (stderr.columns ?? 0) > 0) return spinnerSink(stderr, verbose);
   return lineSink(stderr, verbose);
 }
 

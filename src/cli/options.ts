@@ -80,7 +80,8 @@ export function parseTargetRef(s: string | undefined): TargetRef {
   }
   const slash = s.indexOf('/');
   if (slash < 0) return { kind: 'pod', name: s };
-  const kind = KIND_ALIASES[s.slice(0, slash).toLowerCase()];
+  const word = s.slice(0, slash).toLowerCase();
+  const kind = Object.hasOwn(KIND_ALIASES, word) ? KIND_ALIASES[word] : undefined;
   const name = s.slice(slash + 1);
   if (!kind) {
     throw new UsageError(`cannot debug "${s}": use a pod name or pod/, deploy/, sts/, ds/, rs/ or job/ followed by a name`);
@@ -122,7 +123,8 @@ function parseEnv(list: string[]): Record<string, string> {
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
       throw new UsageError(`--env "${kv}" must look like NAME=value`);
     }
-    env[key] = kv.slice(eq + 1);
+    // defineProperty: a variable named __proto__ is still a variable, not a prototype.
+    Object.defineProperty(env, key, { value: kv.slice(eq + 1), enumerable: true, writable: true, configurable: true });
   }
   return env;
 }

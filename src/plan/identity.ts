@@ -43,7 +43,10 @@ export function decideIdentity(input: IdentityInput): Identity {
   if (detected) {
     return input.gid === undefined ? detected : { ...detected, gid: input.gid, source: 'flag' };
   }
-  return { uid: NONROOT, gid: input.gid ?? NONROOT, source: input.gid === undefined ? 'probe' : 'flag' };
+  // A runAsGroup without runAsUser is certain even when the user is a guess.
+  const spec = pod.spec?.containers?.find((c) => c.name === container);
+  const knownGid = spec?.securityContext?.runAsGroup ?? pod.spec?.securityContext?.runAsGroup;
+  return { uid: NONROOT, gid: input.gid ?? knownGid ?? NONROOT, source: input.gid === undefined ? 'probe' : 'flag' };
 }
 
 function detectIdentity(pod: V1Pod, container: string, imageUser: IdentityInput['imageUser']): Identity | undefined {

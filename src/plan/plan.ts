@@ -48,7 +48,7 @@ export function makePlan(input: PlanInput): DebugPlan {
   const stdin = interactive || !input.stdinIsTTY || tty;
   const reusable =
     mode === 'exec' && !options.forceNew
-      ? findReusableDebugger({ pod, target: target.container, image: options.image, identity })
+      ? findReusableDebugger({ pod, target: target.container, image: options.image, identity, env: options.env })
       : undefined;
   const action: PlanAction = reusable
     ? { kind: 'reuse', container: reusable }

@@ -12,6 +12,8 @@ export function findReusableDebugger(input: {
   target: string;
   image: string;
   identity: Identity;
+  /** --env: sessions inherit the keeper's environment, so it must match. */
+  env: Record<string, string>;
 }): string | undefined {
   const { pod } = input;
   // Start times, not list order: a strategic merge patch does not append.
@@ -27,11 +29,18 @@ export function findReusableDebugger(input: {
       c.image === input.image &&
       envValue(c, 'DD_MODE') === 'exec' &&
       c.securityContext?.runAsUser === input.identity.uid &&
-      c.securityContext?.runAsGroup === input.identity.gid,
+      c.securityContext?.runAsGroup === input.identity.gid &&
+      sameUserEnv(c, input.env),
   );
   // The newest is the most likely to outlive this session.
   candidates.sort((a, b) => (started.get(a.name) ?? 0) - (started.get(b.name) ?? 0));
   return candidates.at(-1)?.name;
+}
+
+function sameUserEnv(c: V1EphemeralContainer, env: Record<string, string>): boolean {
+  const theirs = (c.env ?? []).filter((e) => !e.name.startsWith('DD_'));
+  const ours = Object.entries(env);
+  return theirs.length === ours.length && theirs.every((e) => Object.hasOwn(env, e.name) && env[e.name] === (e.value ?? ''));
 }
 
 function envValue(c: V1EphemeralContainer, name: string): string | undefined {

@@ -51,7 +51,7 @@ const checkAccess = `check_access() {
 }`;
 
 function sessionBody(prompt: string): string {
-  return `: > "$dir/sessions/$$" 2>/dev/null
+  return `touch "$dir/sessions/$$" 2>/dev/null || true
 export TARGET_PID="$pid" TARGET_ROOT="$proc/$pid/root" HOME="$proc/$pid/root"
 cd "$TARGET_ROOT" || exit 125
 if [ $# -eq 0 ]; then

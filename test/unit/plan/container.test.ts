@@ -203,7 +203,7 @@ describe('buildDebugContainer', () => {
       input({ mode: 'attach', pod: { metadata: { name: 'api-7' } }, target: { container: 'server', reason: 'flag', containerId: undefined, sharedPidNamespace: false } }),
     );
     expect(c.command?.[2]).toBe(attachScript(promptFor('api-7', 'server')));
-    expect(c.command?.[2]).toContain("PS1='[debug pod/api-7 server] \\w \\$ '");
+    expect(c.command?.[2]).toContain("PS1='[debug pod/api-7 server] $(p=");
   });
 
   it('a user env entry never replaces ours', () => {

@@ -201,7 +201,7 @@ describe('decideIdentity', () => {
   // BUG: src/plan/identity.ts detectIdentity: with a runAsGroup but no runAsUser and no readable image
   // User, runAsGroup is dropped and the probe guesses gid 65532, although the runtime is certain to run the
   // target with the primary gid runAsGroup (the image-user branch does honour runAsGroup).
-  it.fails('runAsGroup without runAsUser is kept when probing', () => {
+  it('runAsGroup without runAsUser is kept when probing', () => {
     expect(decideIdentity({ pod: makePod({ psc: { runAsGroup: 3002 } }), container: 'app' })).toEqual({
       uid: 65532,
       gid: 3002,

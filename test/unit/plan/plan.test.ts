@@ -356,7 +356,7 @@ describe('makePlan', () => {
   // BUG: src/plan/reuse.ts findReusableDebugger (called from src/plan/plan.ts makePlan) ignores --env:
   // exec sessions inherit the keeper's environment, so reusing a keeper started without FOO silently drops
   // `--env FOO=1`. A keeper whose user env differs must not be reused.
-  it.fails('does not reuse a keeper whose --env differs', () => {
+  it('does not reuse a keeper whose --env differs', () => {
     const pod = makePod({ ephemeral: [keeperFor('distroless-debug-kkkkk')], running: ['distroless-debug-kkkkk'] });
     const plan = makePlan(input({ pod, options: options({ env: { FOO: '1' } }) }));
     expect(plan.action).toStrictEqual({ kind: 'create', container: created([{ name: 'FOO', value: '1' }]) });

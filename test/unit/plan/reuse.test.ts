@@ -30,8 +30,8 @@ function podWith(containers: V1EphemeralContainer[], statuses: V1ContainerStatus
   };
 }
 
-const q = (pod: V1Pod, over: Partial<{ target: string; image: string; identity: Identity }> = {}) =>
-  findReusableDebugger({ pod, target: over.target ?? 'app', image: over.image ?? IMAGE, identity: over.identity ?? id });
+const q = (pod: V1Pod, over: Partial<{ target: string; image: string; identity: Identity; env: Record<string, string> }> = {}) =>
+  findReusableDebugger({ pod, target: over.target ?? 'app', image: over.image ?? IMAGE, identity: over.identity ?? id, env: over.env ?? {} });
 
 describe('findReusableDebugger', () => {
   it.each([
@@ -131,5 +131,32 @@ describe('previousDebuggers', () => {
     const pod = podWith([a, eph('debugger-x'), b], []);
     expect(previousDebuggers(pod)).toEqual([a, b]);
     expect(previousDebuggers({})).toEqual([]);
+  });
+});
+
+describe('findReusableDebugger and --env', () => {
+  const withEnv = (name: string, env: Record<string, string>): V1EphemeralContainer => {
+    const c = eph(name);
+    c.env = [...(c.env ?? []), ...Object.entries(env).map(([k, v]) => ({ name: k, value: v }))];
+    return c;
+  };
+  it.each([
+    { name: 'same user env', keeper: { FOO: '1' }, want: { FOO: '1' }, reused: true },
+    { name: 'none on either side', keeper: {}, want: {}, reused: true },
+    { name: 'keeper has a variable the session does not ask for', keeper: { FOO: '1' }, want: {}, reused: false },
+    { name: 'session asks for a variable the keeper lacks', keeper: {}, want: { FOO: '1' }, reused: false },
+    { name: 'different value', keeper: { FOO: '1' }, want: { FOO: '2' }, reused: false },
+  ])('$name', ({ keeper, want, reused }) => {
+    const pod = podWith([withEnv('distroless-debug-aaaaa', keeper)], [st('distroless-debug-aaaaa', RUNNING)]);
+    expect(q(pod, { env: want })).toBe(reused ? 'distroless-debug-aaaaa' : undefined);
+  });
+
+  it('picks the keeper that started last, whatever the list order', () => {
+    const later: V1ContainerState = { running: { startedAt: new Date('2025-01-02T00:00:00Z') } };
+    const pod = podWith(
+      [eph('distroless-debug-newer'), eph('distroless-debug-older')],
+      [st('distroless-debug-newer', later), st('distroless-debug-older', RUNNING)],
+    );
+    expect(q(pod)).toBe('distroless-debug-newer');
   });
 });

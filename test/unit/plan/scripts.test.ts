@@ -93,6 +93,8 @@ interface Result {
   stdout: string;
   stderr: string;
   ms: number;
+  /** When the shell itself exited (its orphaned `sleep` may hold the pipes open a little longer). */
+  exitedAt: number;
 }
 
 function start(script: string, name: string, args: string[], env: NodeJS.ProcessEnv, stdin?: string): { child: ChildProcess; done: Promise<Result> } {
@@ -105,10 +107,12 @@ function start(script: string, name: string, args: string[], env: NodeJS.Process
   child.stdin!.on('error', () => {});
   if (stdin !== undefined) child.stdin!.end(stdin);
   const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  let exitedAt = 0;
+  child.on('exit', () => (exitedAt = Date.now()));
   const done = new Promise<Result>((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 });
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0, exitedAt });
     });
   });
   return { child, done };
@@ -138,9 +142,28 @@ describe('constants and small helpers', () => {
     expect(MISMATCH_PREFIX).toBe('identity-mismatch');
   });
 
+  const WHERE = '$(p=${PWD#"$TARGET_ROOT"}; if [ "$p" = "$PWD" ]; then echo "(debugger) $PWD"; else echo "${p:-/}"; fi)';
+
   it('promptFor', () => {
-    expect(promptFor('web-1', 'app')).toBe('[debug pod/web-1 app] \\w \\$ ');
-    expect(promptFor('', '')).toBe('[debug pod/ ] \\w \\$ ');
+    expect(promptFor('web-1', 'app')).toBe(`[debug pod/web-1 app] ${WHERE} \\$ `);
+    expect(promptFor('', '')).toBe(`[debug pod/ ] ${WHERE} \\$ `);
+  });
+
+  it.each([
+    { name: "the app's root", cd: 'root', want: '[debug pod/web-1 app] / $ ' },
+    { name: 'a directory in the root', cd: 'root/etc', want: '[debug pod/web-1 app] /etc $ ' },
+    { name: 'a path with spaces in the root', cd: 'root/my dir', want: '[debug pod/web-1 app] /my dir $ ' },
+    { name: "the debugger's own filesystem", cd: '.', want: '[debug pod/web-1 app] (debugger) BASE $ ' },
+  ])('promptFor expands, in BusyBox sh, to the path inside the target: $name', ({ cd, want }) => {
+    const dir = join(base, `prompt-${++counter}`);
+    mkdirSync(join(dir, 'root', 'etc'), { recursive: true });
+    mkdirSync(join(dir, 'root', 'my dir'));
+    const r = spawnSync(BUSYBOX, ['sh', '-c', 'cd "$1" && eval "out=\\"$P\\"" && printf %s "$out"', 'prompt', join(dir, cd)], {
+      env: { PATH: binDir, P: promptFor('web-1', 'app'), TARGET_ROOT: join(dir, 'root') },
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(want.replace('BASE', dir));
   });
 
   it.each([
@@ -203,7 +226,7 @@ describe('generated script text', () => {
   it('session: waits for the pid, runs in the root, carries the prompt', () => {
     const s = sessionScript(prompt);
     expect(s).toContain('while [ ! -s "$dir/pid" ]; do');
-    expect(s).toContain("PS1='[debug pod/web-1 app] \\w \\$ '");
+    expect(s).toContain(`PS1=${shellQuote(prompt)}\n  export PS1`);
     expect(s).toContain('cd "$TARGET_ROOT" || exit 125');
     expect(s).not.toContain('find_target');
   });
@@ -212,7 +235,7 @@ describe('generated script text', () => {
     const s = attachScript(prompt);
     expect(s).toContain('find_target\nif ! check_access; then exit 3; fi');
     expect(s).toContain('read -r _go');
-    expect(s).toContain("PS1='[debug pod/web-1 app] \\w \\$ '");
+    expect(s).toContain(`PS1=${shellQuote(prompt)}\n  export PS1`);
   });
 
   it('quotes a prompt with a quote in it', () => {
@@ -324,7 +347,7 @@ describe.concurrent('keeper script, run by BusyBox against a fake /proc', () => 
     const t0 = Date.now();
     child.kill('SIGTERM');
     const r = await done;
-    expect(Date.now() - t0).toBeLessThan(2_000); // the trap interrupts the sleep
+    expect(r.exitedAt - t0).toBeLessThan(2_000); // the trap interrupts the wait
     expect(r.code).toBe(0);
     expect(r.signal).toBeNull();
     expect(existsSync(f.termlog)).toBe(false);
@@ -382,8 +405,8 @@ describe.concurrent('session script, run by BusyBox', () => {
   it('without a command runs a shell on stdin in the root, with the prompt exported', async () => {
     const f = fakeProc([{ pid: 1 }, { pid: 7 }]);
     keeperState(f, 7);
-    const r = await run(session, 'distroless-debug-session', [], envFor(f), 'pwd\necho "$PS1"\nls etc\nexit 4\n');
-    expect(r).toMatchObject({ code: 4, stdout: `${f.proc}/7/root\n[debug pod/web-1 app] \\w \\$ \napp.conf\n`, stderr: '' });
+    const r = await run(session, 'distroless-debug-session', [], envFor(f), 'pwd\nprintf "%s\\n" "$PS1"\nls etc\nexit 4\n');
+    expect(r).toMatchObject({ code: 4, stdout: `${f.proc}/7/root\n${prompt}\napp.conf\n`, stderr: '' });
   });
 
   it('exits 125 when the root is gone', async () => {
@@ -409,7 +432,7 @@ describe.concurrent('session script, run by BusyBox', () => {
   // special builtin `:`; when it fails (sessions dir missing or not writable) POSIX sh / BusyBox ash EXITS
   // with status 1 (printing "can't create ...") instead of ignoring it as the 2>/dev/null intends, so the
   // user's command never runs. (The keeper normally creates the dir first, so this only bites if it could not.)
-  it.fails('still runs the command when sessions/ cannot be written', async () => {
+  it('still runs the command when sessions/ cannot be written', async () => {
     const f = fakeProc([{ pid: 1 }]);
     mkdirSync(f.state, { recursive: true });
     writeFileSync(join(f.state, 'pid'), '1\n');

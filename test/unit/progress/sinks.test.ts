@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ProgressEvent } from '../../../src/progress/events.js';
 import { formatLine, lineSink, quietSink } from '../../../src/progress/sinks.js';
 
@@ -90,18 +90,16 @@ describe('lineSink', () => {
 
 describe('quietSink', () => {
   it('accepts everything and writes nothing', () => {
-    const origOut = process.stdout.write;
-    const origErr = process.stderr.write;
-    const writes: string[] = [];
-    process.stdout.write = ((s: string) => writes.push(s)) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => writes.push(s)) as typeof process.stderr.write;
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       for (const e of events) quietSink.emit(e);
       quietSink.close();
+      expect(out).not.toHaveBeenCalled();
+      expect(err).not.toHaveBeenCalled();
     } finally {
-      process.stdout.write = origOut;
-      process.stderr.write = origErr;
+      out.mockRestore();
+      err.mockRestore();
     }
-    expect(writes).toEqual([]);
   });
 });
