@@ -135,8 +135,9 @@ if (sea) {
 }
 
 // 2. Time to first prompt, new debugger (image on the node already)
-const ourPrompt = /\[debug pod\/\S+ app\] \/ \$ $/m;
-const peerPrompt = /(\/ \$|~ \$|\/ #) $/m;
+// BusyBox's line editor follows its prompt with a cursor-position query (ESC[6n).
+const ourPrompt = /\[debug pod\/\S+ app\] \/ \$ /;
+const peerPrompt = /(^|\n)(\/ \$|~ \$|\/ #) /;
 rows.push(
   await pairs(
     'first prompt, new debugger vs kubectl debug -it',

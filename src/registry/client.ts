@@ -110,10 +110,12 @@ export class RegistryClient {
 
   /** Why the last request was refused (401/403), for the log line. */
   describeRefusal(status: number): string {
-    const who = this.credentials.length > 0 ? `credentials for ${this.ref.registry} (${this.credentials.map((c) => c.key).join(', ')})` : undefined;
-    if (status === 403) return `access denied by ${this.ref.apiHost}${who ? ` with ${who}` : ''}`;
+    const keys = this.credentials.map((c) => `"${c.key}"`).join(', ');
+    if (status === 403) return `${this.ref.apiHost} denied access to ${this.ref.repository}${keys ? ` with docker config credentials ${keys}` : ''}`;
     if (this.authNote) return this.authNote;
-    return who ? `${who} were rejected` : `${this.ref.apiHost} needs credentials and no docker config has any for ${this.ref.registry}`;
+    return keys
+      ? `${this.ref.apiHost} rejected docker config credentials ${keys}`
+      : `${this.ref.apiHost} needs credentials and no docker config has any for ${this.ref.registry}`;
   }
 
   /** GET a path of the registry API, authenticating on a 401 challenge. */
@@ -157,31 +159,48 @@ export class RegistryClient {
     const challenges = parseChallenges(headerValue(first.headers['www-authenticate']));
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const basic = challenges.find((c) => c.scheme === 'basic');
+    const retry = async (authorization: string): Promise<RegistryResponse> => {
+      this.authorization = authorization;
+      const res = await this.sendOnce(new URL(path, this.base), headers, maxBytes);
+      if (res.status === 401) this.authorization = undefined;
+      return res;
+    };
     let last = first;
     if (bearer) {
-      const realm = bearer.params.realm;
-      if (!realm) {
-        this.authNote = `${this.ref.apiHost} sent a Bearer challenge without a realm`;
+      const realm = parseRealm(bearer.params.realm);
+      if (typeof realm === 'string') {
+        this.authNote = `${this.ref.apiHost} sent ${realm}`;
         return first;
       }
-      const candidates: Array<RegistryCredential | undefined> = [...this.credentials, undefined];
-      for (const cred of candidates) {
-        const token = cred?.registryToken ?? (await this.fetchToken(realm, bearer.params.service, cred));
-        if (token === undefined) continue;
-        this.authorization = `Bearer ${token}`;
-        last = await this.sendOnce(new URL(path, this.base), headers, maxBytes);
-        if (last.status !== 401) return last;
-        this.authorization = undefined;
+      const refused: string[] = [];
+      let anonymousStatus: number | undefined;
+      for (const cred of [...this.credentials, undefined]) {
+        const got = cred?.registryToken !== undefined ? { token: cred.registryToken } : await this.fetchToken(realm, bearer.params.service, cred);
+        if ('token' in got) {
+          last = await retry(`Bearer ${got.token}`);
+          if (last.status !== 401) return last;
+          if (cred) refused.push(`"${cred.key}"`);
+        } else if (got.status === undefined) {
+          this.authNote = got.failure;
+          return first;
+        } else if (cred) {
+          refused.push(`"${cred.key}" (HTTP ${got.status})`);
+        } else {
+          anonymousStatus = got.status;
+        }
       }
+      const anonymous = anonymousStatus === undefined ? 'anonymous access was refused' : `no anonymous token was given (HTTP ${anonymousStatus})`;
+      this.authNote =
+        refused.length > 0
+          ? `docker config credentials ${refused.join(', ')} were refused and ${anonymous} for ${this.ref.registry}/${this.ref.repository}`
+          : `${anonymous} for ${this.ref.registry}/${this.ref.repository} by ${realm.host}, and no docker config has credentials for ${this.ref.registry}`;
       return last;
     }
     if (basic) {
       for (const cred of this.credentials) {
         if (cred.username === undefined) continue;
-        this.authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`;
-        last = await this.sendOnce(new URL(path, this.base), headers, maxBytes);
+        last = await retry(`Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`);
         if (last.status !== 401) return last;
-        this.authorization = undefined;
       }
       return last;
     }
@@ -189,19 +208,12 @@ export class RegistryClient {
     return first;
   }
 
-  /** The token flow of the distribution spec; undefined when this credential gets no token. */
-  private async fetchToken(realm: string, service: string | undefined, cred: RegistryCredential | undefined): Promise<string | undefined> {
-    let url: URL;
-    try {
-      url = new URL(realm);
-    } catch {
-      this.authNote = `${this.ref.apiHost} sent an invalid token realm "${realm}"`;
-      return undefined;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      this.authNote = `${this.ref.apiHost} sent an unusable token realm "${realm}"`;
-      return undefined;
-    }
+  /**
+   * The token flow of the distribution spec. A status means the token service
+   * refused this credential; a failure alone means it cannot work at all.
+   */
+  private async fetchToken(realm: URL, service: string | undefined, cred: RegistryCredential | undefined): Promise<{ token: string } | { failure: string; status?: number }> {
+    const url = new URL(realm);
     const scope = `repository:${this.ref.repository}:pull`;
     let res: RegistryResponse;
     if (cred?.identityToken) {
@@ -223,21 +235,15 @@ export class RegistryClient {
       }
       res = await this.send(url, { headers, maxBytes: 1 << 20 });
     }
-    if (res.status !== 200) {
-      this.authNote = cred
-        ? `the token service ${url.host} refused credentials ${cred.key} (HTTP ${res.status})`
-        : `the token service ${url.host} gave no anonymous token (HTTP ${res.status}) and no docker config has credentials for ${this.ref.registry}`;
-      return undefined;
-    }
+    if (res.status !== 200) return { failure: `the token service ${url.host} answered HTTP ${res.status}`, status: res.status };
     try {
       const body = JSON.parse(res.body.toString('utf8')) as { token?: unknown; access_token?: unknown };
       const token = typeof body.token === 'string' && body.token ? body.token : body.access_token;
-      if (typeof token === 'string' && token !== '') return token;
+      if (typeof token === 'string' && token !== '') return { token };
     } catch {
       // fall through
     }
-    this.authNote = `the token service ${url.host} answered without a token`;
-    return undefined;
+    return { failure: `the token service ${url.host} answered without a token` };
   }
 
   /**
@@ -304,6 +310,18 @@ export class RegistryClient {
       req.end(body);
     });
   }
+}
+
+/** The realm as a URL, or what is wrong with it. */
+function parseRealm(realm: string | undefined): URL | string {
+  if (!realm) return 'a Bearer challenge without a realm';
+  try {
+    const url = new URL(realm);
+    if (url.protocol === 'https:' || url.protocol === 'http:') return url;
+  } catch {
+    // below
+  }
+  return `an unusable token realm "${realm}"`;
 }
 
 function headerValue(v: string | string[] | undefined): string {

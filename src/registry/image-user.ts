@@ -171,7 +171,13 @@ async function fetchConfig(client: RegistryClient, target: Target, arch: string)
  * when it cannot be read or is a name. Empty User means root.
  */
 export async function fetchImageUser(input: ImageUserInput): Promise<ImageUser | undefined> {
-  const log = input.log ?? (() => {});
+  const log = (line: string): void => {
+    try {
+      input.log?.(line);
+    } catch {
+      // a failing logger must not turn a best-effort lookup into an error
+    }
+  };
   const budget = input.timeoutMs ?? 3000;
   const arch = input.arch || 'amd64';
   const controller = new AbortController();

@@ -1,0 +1,105 @@
+/**
+ * The CompletionSource of a real shell: names from the kubeconfig files and
+ * from the cluster, through the plugin's own kubeconfig loader and KubeClient
+ * (same credentials, impersonation and proxy as a session). Each read is short
+ * (--request-timeout, default 5s here) so that a dead cluster never hangs the
+ * shell.
+ */
+import { readFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { KubeClient } from '../kube/rest.js';
+import { loadConnection, type ClusterConnection, type KubeconfigFlags } from '../kubeconfig/load.js';
+import { mergeKubeconfigs, parseKubeconfig, splitKubeconfigEnv, type RawKubeconfig } from '../kubeconfig/merge.js';
+import type { CompletionSource, DebugLog } from './candidates.js';
+import { KIND_SPELLINGS, TARGET_KINDS, type TargetKind } from './spec.js';
+
+export const COMPLETION_REQUEST_TIMEOUT = '5s';
+
+interface Named {
+  metadata?: { name?: string; deletionTimestamp?: string };
+}
+interface List<T> {
+  items?: T[];
+}
+interface ContainerList {
+  containers?: Array<{ name?: string }>;
+}
+interface PodLike extends Named {
+  spec?: ContainerList & { template?: { spec?: ContainerList } };
+}
+
+const names = (list: List<Named>): string[] =>
+  (list.items ?? []).filter((i) => !i.metadata?.deletionTimestamp).flatMap((i) => (i.metadata?.name ? [i.metadata.name] : []));
+
+/** The kubeconfig files kubectl would read, merged (first occurrence wins). */
+async function readKubeconfig(flags: KubeconfigFlags, env: NodeJS.ProcessEnv): Promise<RawKubeconfig> {
+  const files = flags.kubeconfig
+    ? [path.resolve(flags.kubeconfig)]
+    : env.KUBECONFIG
+      ? splitKubeconfigEnv(env.KUBECONFIG).map((p) => path.resolve(p))
+      : [path.join(env.HOME || env.USERPROFILE || os.homedir(), '.kube', 'config')];
+  const { load } = await import('js-yaml');
+  const parsed = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    parsed.push({ path: file, config: parseKubeconfig(load(text), file) });
+  }
+  return mergeKubeconfigs(parsed);
+}
+
+export function clusterSource(flags: KubeconfigFlags, env: NodeJS.ProcessEnv, debug: DebugLog): CompletionSource {
+  let connection: Promise<{ kube: KubeClient; conn: ClusterConnection }> | undefined;
+  const client = () =>
+    (connection ??= loadConnection({ ...flags, requestTimeout: flags.requestTimeout ?? COMPLETION_REQUEST_TIMEOUT }, env).then((conn) => ({
+      conn,
+      kube: new KubeClient(conn, debug),
+    })));
+  const inNamespace = async (namespace: string | undefined) => {
+    const { kube, conn } = await client();
+    return { kube, namespace: namespace ?? conn.namespace };
+  };
+  let kubeconfig: Promise<RawKubeconfig> | undefined;
+  const config = () => (kubeconfig ??= readKubeconfig(flags, env));
+
+  return {
+    async pods(namespace) {
+      const c = await inNamespace(namespace);
+      const pods = TARGET_KINDS.find((k) => k.kind === 'pod')?.listPath(c.namespace) ?? '';
+      return names(await c.kube.get<List<Named>>(pods, { fieldSelector: 'status.phase=Running' }));
+    },
+    async workloads(kind: TargetKind, namespace) {
+      const c = await inNamespace(namespace);
+      return names(await c.kube.get<List<Named>>(kind.listPath(c.namespace)));
+    },
+    async containers(target, namespace) {
+      const slash = target.indexOf('/');
+      const kindName = slash < 0 ? 'pod' : KIND_SPELLINGS[target.slice(0, slash).toLowerCase()];
+      const kind = TARGET_KINDS.find((k) => k.kind === kindName);
+      const name = target.slice(slash + 1);
+      if (!kind || !name) return [];
+      const c = await inNamespace(namespace);
+      const obj = await c.kube.get<PodLike>(`${kind.listPath(c.namespace)}/${encodeURIComponent(name)}`);
+      const spec = kind.kind === 'pod' ? obj.spec : obj.spec?.template?.spec;
+      return (spec?.containers ?? []).flatMap((x) => (x.name ? [x.name] : []));
+    },
+    async namespaces() {
+      const { kube } = await client();
+      return names(await kube.get<List<Named>>('/api/v1/namespaces'));
+    },
+    async contexts() {
+      return ((await config()).contexts ?? []).map((c) => c.name);
+    },
+    async clusters() {
+      return ((await config()).clusters ?? []).map((c) => c.name);
+    },
+    async users() {
+      return ((await config()).users ?? []).map((u) => u.name);
+    },
+  };
+}
