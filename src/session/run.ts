@@ -10,8 +10,9 @@ import { resolvePod } from '../kube/workload.js';
 import { describeIdentity, type Identity } from '../plan/identity.js';
 import { makePlan, type DebugPlan } from '../plan/plan.js';
 import { parseMismatch, promptFor, sessionScript } from '../plan/scripts.js';
-import { describeTargetChoice } from '../plan/target.js';
+import { chooseTarget, describeTargetChoice } from '../plan/target.js';
 import type { Emit } from '../progress/events.js';
+import { lookupImageUser, needsImageUser } from './image-identity.js';
 import { printPlan } from './output.js';
 import { streamSession } from './stream.js';
 
@@ -61,7 +62,11 @@ export async function runDebug(options: Options, io: RunIO): Promise<number> {
   const mode = canExec ? 'exec' : 'attach';
   if (mode === 'attach') emit({ kind: 'info', text: 'exec is not allowed here (create pods/exec); attaching to the debugger instead' });
 
-  const plan0 = makePlan({ pod, options, psaLevel, mode, stdinIsTTY: io.stdin.isTTY === true, random: io.random });
+  const target = chooseTarget(pod, options.container);
+  const imageUser = needsImageUser(pod, target, options.uid)
+    ? await timed('image user', () => lookupImageUser({ kube, pod, target, env: io.env, emit }))
+    : undefined;
+  const plan0 = makePlan({ pod, options, psaLevel, mode, stdinIsTTY: io.stdin.isTTY === true, random: io.random, imageUser });
   emit({ kind: 'info', text: `pod/${plan0.pod}: ${describeTargetChoice(plan0.target)}` });
   emit({ kind: 'info', text: `debugger runs as ${describeIdentity(plan0.identity)}, profile ${plan0.profile}` });
 

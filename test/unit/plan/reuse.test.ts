@@ -140,7 +140,7 @@ describe('findReusableDebugger and --env', () => {
     c.env = [...(c.env ?? []), ...Object.entries(env).map(([k, v]) => ({ name: k, value: v }))];
     return c;
   };
-  it.each([
+  it.each<{ name: string; keeper: Record<string, string>; want: Record<string, string>; reused: boolean }>([
     { name: 'same user env', keeper: { FOO: '1' }, want: { FOO: '1' }, reused: true },
     { name: 'none on either side', keeper: {}, want: {}, reused: true },
     { name: 'keeper has a variable the session does not ask for', keeper: { FOO: '1' }, want: {}, reused: false },
