@@ -276,7 +276,7 @@ describe('failures are bounded', () => {
 
   it('does not follow more than three redirects', async () => {
     let hits = 0;
-    const server = http.createServer((req, res) => {
+    const server = http.createServer((_req, res) => {
       hits++;
       res.writeHead(302, { Location: `/again/${hits}` }).end();
     });
