@@ -137,12 +137,12 @@ if (sea) {
 // 2. Time to first prompt, new debugger (image on the node already)
 // BusyBox's line editor follows its prompt with a cursor-position query (ESC[6n).
 const ourPrompt = /\[debug pod\/\S+ app\] \/ \$ /;
-const peerPrompt = /(^|\n)(\/ \$|~ \$|\/ #) /;
+const peerPrompt = /(^|[\r\n])(\/ \$|~ \$|\/ #) /;
 rows.push(
   await pairs(
     'first prompt, new debugger vs kubectl debug -it',
     () => timeToPrompt(`${PLUGIN} -n ${NS} bench-new --new`, ourPrompt),
-    () => timeToPrompt(`${KUBECTL} --context admin -n ${NS} debug -it bench-new --image=${IMAGE} --target=app --custom=${custom} -- sh`, peerPrompt),
+    () => timeToPrompt(`${KUBECTL} --context admin -n ${NS} debug -it bench-new --image=${IMAGE} --target=app --profile=general --custom=${custom} -- sh`, peerPrompt),
     5,
   ),
 );
@@ -152,7 +152,7 @@ rows.push(
   await pairs(
     'first prompt, running debugger (reuse) vs kubectl debug -it',
     () => timeToPrompt(`${PLUGIN} -n ${NS} bench-reuse`, ourPrompt),
-    () => timeToPrompt(`${KUBECTL} --context admin -n ${NS} debug -it bench-new --image=${IMAGE} --target=app --custom=${custom} -- sh`, peerPrompt),
+    () => timeToPrompt(`${KUBECTL} --context admin -n ${NS} debug -it bench-new --image=${IMAGE} --target=app --profile=general --custom=${custom} -- sh`, peerPrompt),
     5,
   ),
 );
@@ -166,12 +166,12 @@ rows.push(
       if (r.stdout !== 'nonroot\n') throw new Error(`unexpected output ${r.stdout}`);
       return t;
     },
-    () => timeSync(KUBECTL, ['--context', 'admin', '-n', NS, 'debug', '-i', '--quiet', 'bench-new', `--image=${IMAGE}`, '--target=app', `--custom=${custom}`, '--', 'cat', '/proc/1/root/etc/app-variant']).t,
+    () => timeSync(KUBECTL, ['--context', 'admin', '-n', NS, 'debug', '-i', '--quiet', 'bench-new', `--image=${IMAGE}`, '--target=app', '--profile=general', `--custom=${custom}`, '--', 'cat', '/proc/1/root/etc/app-variant']).t,
     5,
   ),
 );
 const ours7 = spawnSync(PLUGIN, ['-n', NS, 'bench-reuse', '-q', '--', 'sh', '-c', 'exit 7'], { env });
-const peer7 = spawnSync(KUBECTL, ['--context', 'admin', '-n', NS, 'debug', '-i', '--quiet', 'bench-new', `--image=${IMAGE}`, '--target=app', `--custom=${custom}`, '--', 'sh', '-c', 'exit 7'], { env });
+const peer7 = spawnSync(KUBECTL, ['--context', 'admin', '-n', NS, 'debug', '-i', '--quiet', 'bench-new', `--image=${IMAGE}`, '--target=app', '--profile=general', `--custom=${custom}`, '--', 'sh', '-c', 'exit 7'], { env });
 notes.push(`Exit code of \`-- sh -c 'exit 7'\`: ours ${ours7.status}, kubectl debug ${peer7.status}.`);
 
 // 5. Stream throughput: 200 MiB through stdout

@@ -11,6 +11,7 @@ import {
 } from '../errors.js';
 import type { PsaLevel } from '../plan/security.js';
 import { isPsaLevel } from '../plan/security.js';
+import { allContainerNames } from '../plan/container.js';
 import { KubeStatusError, type KubeClient } from './rest.js';
 
 const podPath = (ns: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
@@ -90,15 +91,29 @@ function patchError(err: unknown, ns: string, name: string, pod: V1Pod, containe
   if (err.statusCode === 404) return new NotFoundError(`pod "${name}" disappeared from namespace "${ns}"; pick a running pod`, { cause: err });
   if (/violates PodSecurity/i.test(msg)) {
     const rule = msg.replace(/^.*violates PodSecurity\s*/i, '');
-    const earlier = (pod.spec?.ephemeralContainers ?? []).filter((c) => !c.securityContext?.runAsNonRoot).map((c) => c.name);
+    const earlier = blamedEarlierContainers(msg, pod, container.name);
     const blame = earlier.length
-      ? ` An earlier debugger in this pod (${earlier.join(', ')}) does not comply, and Pod Security re-checks the whole pod: debug a new pod instead (e.g. restart the workload).`
+      ? ` It names ${earlier.join(', ')}, already in this pod: Pod Security re-checks the whole pod on every patch, so it will keep refusing; debug a fresh pod instead (e.g. restart the workload).`
       : psaHint(container);
     return new PodSecurityError(`Pod Security rejected the debugger: ${rule}.${blame}`, { cause: err });
   }
   if (err.statusCode === 403) return forbidden('patch pods/ephemeralcontainers', ns, err);
   if (err.statusCode === 422) return new ApiError(`the API server rejected the debugger container: ${msg}`, { cause: err });
   return apiError(err);
+}
+
+/**
+ * The rejection names the offending containers ('container "x" must not...',
+ * 'containers "a", "b" must...'). Any that already exist in the pod are what
+ * blocks this patch, whatever the new debugger looks like.
+ */
+export function blamedEarlierContainers(message: string, pod: V1Pod, newName: string): string[] {
+  const existing = new Set(allContainerNames(pod));
+  const named = new Set<string>();
+  for (const m of message.matchAll(/containers? ((?:"[^"]+"(?:, | and )?)+)/g)) {
+    for (const q of (m[1] ?? '').matchAll(/"([^"]+)"/g)) named.add(q[1] as string);
+  }
+  return [...named].filter((n) => n !== newName && existing.has(n));
 }
 
 function psaHint(c: V1EphemeralContainer): string {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appImage, createPod, deletePod, ephemeralNames, getPod, plugin, uniq } from './helpers.js';
+import { appImage, createPod, deletePod, ensureNamespace, ephemeralNames, getPod, kubectl, plugin, uniq } from './helpers.js';
 
 // Pod Security levels, RBAC and dry runs: what the cluster allows decides what
 // the plugin may do, and nothing the user did not ask for is changed.
@@ -107,5 +107,31 @@ describe('--dry-run', () => {
     expect(pod.kind).toBe('Pod');
     expect(pod.spec.ephemeralContainers.map((c) => c.name)).toEqual([expect.stringMatching(/^distroless-debug-/)]);
     expect((await getPod('demo', pods.dry)).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+  });
+});
+
+describe('Pod Security and an earlier debugger', () => {
+  const ns = uniq('e2e-psa-flip');
+  const pod = 'flip';
+  beforeAll(async () => {
+    await ensureNamespace(ns, { 'pod-security.kubernetes.io/enforce': 'privileged' });
+    await createPod({ namespace: ns, name: pod });
+  });
+  afterAll(() => kubectl(['delete', 'namespace', ns, '--wait=false']));
+
+  it('says when an earlier non-compliant debugger is what blocks the patch', async () => {
+    const first = await plugin(['-n', ns, pod, '--profile', 'general', '--', 'true']);
+    expect(first.code).toBe(0);
+    const [earlier] = await ephemeralNames(ns, pod);
+    await kubectl(['label', 'namespace', ns, '--overwrite', 'pod-security.kubernetes.io/enforce=baseline']);
+    const before = await ephemeralNames(ns, pod);
+    const r = await plugin(['-n', ns, pod, '--new', '--', 'true']);
+    expect(r.code).toBe(71);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual([
+      expect.stringMatching(
+        new RegExp(`^error: Pod Security rejected the debugger: .*SYS_PTRACE.* It names ${earlier}, already in this pod: Pod Security re-checks the whole pod on every patch, so it will keep refusing; debug a fresh pod instead \\(e\\.g\\. restart the workload\\)\\.$`),
+      ),
+    ]);
+    expect(await ephemeralNames(ns, pod)).toEqual(before);
   });
 });

@@ -1,6 +1,6 @@
 import type { V1ContainerState, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { debuggerState } from '../../../src/kube/pods.js';
+import { blamedEarlierContainers, debuggerState } from '../../../src/kube/pods.js';
 
 const running: V1ContainerState = { running: { startedAt: new Date('2025-01-01T00:00:00Z') } };
 const terminated: V1ContainerState = { terminated: { exitCode: 3, reason: 'Error', message: 'identity-mismatch pid=1 uid=1001 gid=1001\n' } };
@@ -42,5 +42,37 @@ describe('debuggerState', () => {
 
   it('returns the same object the status holds', () => {
     expect(debuggerState(pod, 'distroless-debug-bbbbb')).toBe(running);
+  });
+});
+
+describe('blamedEarlierContainers', () => {
+  const pod: V1Pod = {
+    spec: {
+      containers: [{ name: 'app' }],
+      ephemeralContainers: [
+        { name: 'debugger-abcde', image: 'busybox' },
+        { name: 'distroless-debug-xxxxx', image: 'busybox' },
+      ],
+    },
+  };
+  it.each([
+    {
+      name: 'an earlier kubectl debug container',
+      msg: 'pods "p" is forbidden: violates PodSecurity "baseline:latest": non-default capabilities (container "debugger-abcde" must not include "SYS_PTRACE" in securityContext.capabilities.add)',
+      want: ['debugger-abcde'],
+    },
+    {
+      name: 'only the new container',
+      msg: 'violates PodSecurity "baseline:latest": non-default capabilities (container "distroless-debug-new12" must not include "SYS_PTRACE" in securityContext.capabilities.add)',
+      want: [],
+    },
+    {
+      name: 'a list of containers, old and new',
+      msg: 'violates PodSecurity "restricted:latest": runAsNonRoot != true (containers "distroless-debug-xxxxx", "app" and "distroless-debug-new12" must not set securityContext.runAsNonRoot=false)',
+      want: ['distroless-debug-xxxxx', 'app'],
+    },
+    { name: 'no names at all', msg: 'violates PodSecurity "restricted:latest": host namespaces (hostPID=true)', want: [] },
+  ])('$name', ({ msg, want }) => {
+    expect(blamedEarlierContainers(msg, pod, 'distroless-debug-new12')).toEqual(want);
   });
 });
