@@ -122,7 +122,7 @@ async function makeArchive(platform, stage, files, out) {
   } else {
     const tar = `${out}.tar`;
     await run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${ARCHIVE_MTIME}`, '--format=gnu', '-cf', tar, '-C', stage, ...files]);
-    await pipeline(createReadStream(tar), createGzip({ level: 9 }), createWriteStream(out));
+    await pipeline(createReadStream(tar), createGzip({ level: 6 }), createWriteStream(out));
     rmSync(tar);
   }
 }

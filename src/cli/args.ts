@@ -1,4 +1,4 @@
-import yargs from 'yargs';
+import yargsParser from 'yargs-parser';
 import { UsageError } from '../errors.js';
 import type { RawArgs } from './options.js';
 
@@ -21,52 +21,42 @@ export function normalizeArgv(argv: string[]): string[] {
   return out;
 }
 
-/** Parses argv into raw strings and booleans; no validation beyond shape. */
+const STRING_FLAGS = [
+  'namespace', 'context', 'kubeconfig', 'cluster', 'user', 'as', 'as-group', 'request-timeout',
+  'container', 'image', 'image-pull-policy', 'uid', 'gid', 'profile', 'env', 'timeout',
+  'idle-timeout', 'dry-run', 'output',
+] as const;
+const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty'] as const;
+const ALIASES: Record<string, string[]> = { namespace: ['n'], container: ['c'], output: ['o'], quiet: ['q'], verbose: ['v'], tty: ['t'] };
+const KNOWN = new Set<string>([...STRING_FLAGS, ...BOOLEAN_FLAGS, ...Object.values(ALIASES).flat()]);
+
+type Parsed = Record<string, string | string[] | boolean | undefined> & { _: Array<string | number>; '--'?: Array<string | number> };
+
+/**
+ * Parses argv into raw strings and booleans; no validation beyond shape.
+ * yargs' own parser (yargs-parser) without the rest of yargs: the help text
+ * is static, and the full framework costs ~100 ms of start-up.
+ */
 export function parseArgs(argv: string[]): RawArgs {
-  let failure: string | undefined;
-  const parsed = yargs(normalizeArgv(argv))
-    // Pod names and command words stay words ("1e3" is a valid pod name).
-    .parserConfiguration({
+  const parsed = yargsParser(normalizeArgv(argv), {
+    string: [...STRING_FLAGS],
+    boolean: [...BOOLEAN_FLAGS],
+    alias: ALIASES,
+    configuration: {
       'populate--': true,
-      'camel-case-expansion': true,
+      'camel-case-expansion': false,
       'boolean-negation': false,
+      // Pod names and command words stay words ("1e3" is a valid pod name).
       'parse-numbers': false,
       'parse-positional-numbers': false,
-    })
-    .help(false)
-    .version(false)
-    .strictOptions()
-    .exitProcess(false)
-    .fail((msg) => {
-      failure = msg;
-    })
-    .options({
-      namespace: { alias: 'n', type: 'string' },
-      context: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      cluster: { type: 'string' },
-      user: { type: 'string' },
-      as: { type: 'string' },
-      // Repeatable, one value each (array: true would swallow the pod name).
-      'as-group': { type: 'string' },
-      'request-timeout': { type: 'string' },
-      container: { alias: 'c', type: 'string' },
-      image: { type: 'string' },
-      'image-pull-policy': { type: 'string' },
-      uid: { type: 'string' },
-      gid: { type: 'string' },
-      profile: { type: 'string' },
-      env: { type: 'string' },
-      new: { type: 'boolean' },
-      timeout: { type: 'string' },
-      'idle-timeout': { type: 'string' },
-      'dry-run': { type: 'string' },
-      output: { alias: 'o', type: 'string' },
-      quiet: { alias: 'q', type: 'boolean' },
-      verbose: { alias: 'v', type: 'boolean' },
-      tty: { alias: 't', type: 'boolean' },
-    })
-    .parseSync();
+      'duplicate-arguments-array': true,
+      'strip-aliased': true,
+    },
+  }) as Parsed;
+  const unknown = Object.keys(parsed).filter((k) => k !== '_' && k !== '--' && !KNOWN.has(k));
+  const failure = unknown.length
+    ? `Unknown argument${unknown.length > 1 ? 's' : ''}: ${unknown.map((k) => (k.length === 1 ? `-${k}` : `--${k}`)).join(', ')}`
+    : undefined;
   const positional = parsed._.map(String);
   // A command typed without `--` shows up as extra words and unknown flags:
   // the hint about `--` beats yargs' complaint about the flags.
@@ -74,33 +64,36 @@ export function parseArgs(argv: string[]): RawArgs {
     throw new UsageError(`one target expected, got "${positional.join(' ')}"; put a command after --, e.g. -- ls -l`);
   }
   if (failure) throw new UsageError(`${failure.replace(/\n/g, ' ')}; see --help`);
-  const last = <T>(v: T | T[] | undefined): T | undefined => (Array.isArray(v) ? v[v.length - 1] : v);
-  const list = (v: string | string[] | undefined): string[] | undefined => (v === undefined ? undefined : ([] as string[]).concat(v));
+  const last = (v: string | string[] | boolean | undefined): string | undefined =>
+    Array.isArray(v) ? v[v.length - 1] : typeof v === 'string' ? v : undefined;
+  const list = (v: string | string[] | boolean | undefined): string[] | undefined =>
+    v === undefined || typeof v === 'boolean' ? undefined : ([] as string[]).concat(v);
+  const bool = (v: string | string[] | boolean | undefined): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
   return {
     target: positional[0],
     command: ((parsed['--'] as unknown[] | undefined) ?? []).map(String),
-    namespace: last(parsed.namespace),
-    context: last(parsed.context),
-    kubeconfig: last(parsed.kubeconfig),
-    cluster: last(parsed.cluster),
-    user: last(parsed.user),
-    as: last(parsed.as),
-    asGroup: list(parsed.asGroup),
-    requestTimeout: last(parsed.requestTimeout),
-    container: last(parsed.container),
-    image: last(parsed.image),
-    imagePullPolicy: last(parsed.imagePullPolicy),
-    uid: last(parsed.uid),
-    gid: last(parsed.gid),
-    profile: last(parsed.profile),
-    env: list(parsed.env),
-    new: parsed.new,
-    timeout: last(parsed.timeout),
-    idleTimeout: last(parsed.idleTimeout),
-    dryRun: last(parsed.dryRun),
-    output: last(parsed.output),
-    quiet: parsed.quiet,
-    verbose: parsed.verbose,
-    tty: parsed.tty,
+    namespace: last(parsed['namespace']),
+    context: last(parsed['context']),
+    kubeconfig: last(parsed['kubeconfig']),
+    cluster: last(parsed['cluster']),
+    user: last(parsed['user']),
+    as: last(parsed['as']),
+    asGroup: list(parsed['as-group']),
+    requestTimeout: last(parsed['request-timeout']),
+    container: last(parsed['container']),
+    image: last(parsed['image']),
+    imagePullPolicy: last(parsed['image-pull-policy']),
+    uid: last(parsed['uid']),
+    gid: last(parsed['gid']),
+    profile: last(parsed['profile']),
+    env: list(parsed['env']),
+    new: bool(parsed['new']),
+    timeout: last(parsed['timeout']),
+    idleTimeout: last(parsed['idle-timeout']),
+    dryRun: last(parsed['dry-run']),
+    output: last(parsed['output']),
+    quiet: bool(parsed['quiet']),
+    verbose: bool(parsed['verbose']),
+    tty: bool(parsed['tty']),
   };
 }

@@ -18,7 +18,9 @@ import {
   splitKubeconfigEnv,
   type KubeconfigFile,
   type RawExecConfig,
+  type RawCluster,
   type RawUser,
+  type SelectedContext,
 } from './merge.js';
 
 export interface KubeconfigFlags {
@@ -198,24 +200,7 @@ function pemKey(v: unknown): string {
   return Array.isArray(v) ? v.map(String).join('\n') : String(v);
 }
 
-export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<ClusterConnection> {
-  const requestTimeoutMs = parseRequestTimeout(flags.requestTimeout);
-  const files = await parseFiles(await readKubeconfigTexts(flags, env));
-  const merged = mergeKubeconfigs(files);
-  const sel = selectContext(merged, flags);
-
-  const cluster = merged.clusters?.find((c) => c.name === sel.clusterName)?.cluster ?? {};
-  const user: RawUser = (sel.userName ? merged.users?.find((u) => u.name === sel.userName)?.user : undefined) ?? {};
-  const server = (cluster.server ?? '').replace(/\/+$/, '');
-  if (!server) {
-    throw new ConfigError(`cluster "${sel.clusterName}" has no server in kubeconfig; add one or pick another context with --context`);
-  }
-  const impersonateUser = flags.as || user.as;
-  const impersonateGroups = flags.asGroups?.length ? flags.asGroups : (user['as-groups'] ?? []);
-  if (impersonateGroups.length > 0 && !impersonateUser) {
-    throw new UsageError('--as-group needs a user to impersonate; pass --as USER too');
-  }
-
+async function clientNodeConfig(sel: SelectedContext, cluster: RawCluster, user: RawUser): Promise<KubeConfig> {
   const { KubeConfig: KubeConfigClass } = await import('@kubernetes/client-node');
   const kc: KubeConfig = new KubeConfigClass();
   const internalUserName = sel.userName || 'anonymous';
@@ -235,6 +220,51 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
       cause: err,
     });
   }
+  return kc;
+}
+
+/** TLS material and static credentials, as kubectl reads them (paths are absolute after merging). */
+export async function staticOptions(cluster: RawCluster, user: RawUser): Promise<https.RequestOptions> {
+  const opts: https.RequestOptions = {};
+  const pem = async (data: string | undefined, file: string | undefined): Promise<Buffer | undefined> =>
+    data ? Buffer.from(data, 'base64') : file ? readFile(file) : undefined;
+  const ca = await pem(cluster['certificate-authority-data'], cluster['certificate-authority']);
+  if (ca) opts.ca = ca;
+  if (cluster['insecure-skip-tls-verify']) opts.rejectUnauthorized = false;
+  if (cluster['tls-server-name']) opts.servername = cluster['tls-server-name'];
+  const cert = await pem(user['client-certificate-data'], user['client-certificate']);
+  const key = await pem(user['client-key-data'], user['client-key']);
+  if (cert) opts.cert = cert;
+  if (key) opts.key = key;
+  if (user.token) opts.headers = { Authorization: `Bearer ${user.token}` };
+  else if (user.username !== undefined && user.password !== undefined) opts.auth = `${user.username}:${user.password}`;
+  return opts;
+}
+
+export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<ClusterConnection> {
+  const requestTimeoutMs = parseRequestTimeout(flags.requestTimeout);
+  const files = await parseFiles(await readKubeconfigTexts(flags, env));
+  const merged = mergeKubeconfigs(files);
+  const sel = selectContext(merged, flags);
+
+  const cluster = merged.clusters?.find((c) => c.name === sel.clusterName)?.cluster ?? {};
+  const user: RawUser = (sel.userName ? merged.users?.find((u) => u.name === sel.userName)?.user : undefined) ?? {};
+  const server = (cluster.server ?? '').replace(/\/+$/, '');
+  if (!server) {
+    throw new ConfigError(`cluster "${sel.clusterName}" has no server in kubeconfig; add one or pick another context with --context`);
+  }
+  const impersonateUser = flags.as || user.as;
+  const impersonateGroups = flags.asGroups?.length ? flags.asGroups : (user['as-groups'] ?? []);
+  if (impersonateGroups.length > 0 && !impersonateUser) {
+    throw new UsageError('--as-group needs a user to impersonate; pass --as USER too');
+  }
+
+  // client-node costs about half a second to load (it pulls in the whole
+  // generated API), so it is used only for what needs it: exec credential
+  // plugins, auth providers (OIDC...) and proxy-url. Certificates, tokens and
+  // basic auth are read here directly.
+  const needsClientNode = Boolean(user.exec || user['auth-provider'] || cluster['proxy-url']);
+  const kc = needsClientNode ? await clientNodeConfig(sel, cluster, user) : undefined;
 
   const proxied = Boolean(cluster['proxy-url']);
   const plainHttp = server.startsWith('http:');
@@ -247,7 +277,8 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
     const opts: https.RequestOptions = {};
     const headers: Record<string, string | string[]> = {};
     try {
-      await kc.applyToHTTPSOptions(opts);
+      if (kc) await kc.applyToHTTPSOptions(opts);
+      else Object.assign(opts, await staticOptions(cluster, user));
       if (user.tokenFile && !user.exec && !user['auth-provider']) {
         // client-go re-reads tokenFile (it rotates) and prefers it over token.
         headers.Authorization = `Bearer ${(await readFile(user.tokenFile, 'utf8')).trim()}`;

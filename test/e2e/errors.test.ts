@@ -41,7 +41,7 @@ describe('errors', () => {
     [['deploy/nope'], 66, 'error: deployment "nope" not found in namespace "demo"; check the name, or -n/--namespace'],
     [['x', '--profile', 'root'], 64, 'error: --profile must be one of auto, restricted, baseline, general; got "root"'],
     [['x', '--uid', 'nonroot'], 64, 'error: --uid must be a numeric ID such as 65532, got "nonroot"'],
-    [['x', '--bogus'], 64, 'error: Unknown argument: bogus; see --help'],
+    [['x', '--bogus'], 64, 'error: Unknown argument: --bogus; see --help'],
   ])('%j exits %i with one line', async (args, code, line) => {
     const r = await plugin(['-n', ns, ...args]);
     expect(errorLines(r.stderr)).toEqual([line]);
