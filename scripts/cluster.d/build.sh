@@ -31,7 +31,7 @@ ensure_kube_binaries() {
   local want=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl) missing=() b
   for b in "${want[@]}"; do [[ -x $BIN/$b ]] || missing+=("$b"); done
   ((${#missing[@]} == 0)) && return 0
-  log "building ${missing[*]} v$KUBE_VERSION (cold: 20-40 minutes on 2 cores)"
+  log "building ${missing[*]} v$KUBE_VERSION (cold: about 10 minutes on 2 cores)"
   mkdir -p "$KUBE_BUILD" "$BIN"
   sed -e "s/@KUBE_VERSION@/$KUBE_VERSION/; s/@STAGING_VERSION@/$STAGING_VERSION/" \
     "$HERE/kube-go.mod.in" >"$KUBE_BUILD/go.mod"
