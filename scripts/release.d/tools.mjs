@@ -48,6 +48,15 @@ export async function nodeBinary(platform, log) {
 /** Node's LICENSE as shipped with the binaries. */
 export const nodeLicenseFile = (platform) => path.join(RELEASE_CACHE, `node-v${NODE_VERSION}`, platform.npmPackage, 'LICENSE');
 
+/** A program from a Debian package, on PATH: its path, or an error naming the package. */
+export function requireTool(name, debianPackage) {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(`${name} not found; install it: apt-get install -y ${debianPackage}`);
+  }
+}
+
 /**
  * rcodesign (apple-codesign, from crates.io) signs Mach-O binaries on Linux.
  * Built with cargo into the tools cache when missing: several minutes, once.

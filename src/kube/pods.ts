@@ -160,6 +160,8 @@ export async function waitForDebugger(input: {
   image: string;
   timeoutMs: number;
   onWaiting: (e: WaitEvent) => void;
+  /** Stops watching early (the session may finish before the status arrives). */
+  signal?: AbortSignal;
 }): Promise<DebuggerState> {
   const { kube, ns, container } = input;
   const name = input.pod.metadata?.name ?? '';
@@ -168,6 +170,7 @@ export async function waitForDebugger(input: {
   let result: DebuggerState | undefined;
   let failure: Error | undefined;
   const timer = setTimeout(() => abort.abort(), input.timeoutMs);
+  input.signal?.addEventListener('abort', () => abort.abort(), { once: true });
 
   const inspect = (pod: V1Pod): boolean => {
     const state = debuggerState(pod, container);

@@ -5,6 +5,7 @@ import { debuggerState, getPod } from '../kube/pods.js';
 import type { KubeClient } from '../kube/rest.js';
 import type { DebugPlan } from '../plan/plan.js';
 import { promptFor, sessionScript } from '../plan/scripts.js';
+import { StreamRefusedError } from '../errors.js';
 import type { Emit } from '../progress/events.js';
 import type { RunIO } from './run.js';
 import { streamSession } from './stream.js';
@@ -12,6 +13,8 @@ import { streamSession } from './stream.js';
 export interface SessionInput {
   plan: DebugPlan;
   container: string;
+  /** Pending while the kubelet has not reported the debugger running; undefined once known. */
+  running: Promise<void> | undefined;
   kube: KubeClient;
   conn: Awaited<ReturnType<typeof loadConnection>>;
   options: Options;
@@ -22,15 +25,18 @@ export interface SessionInput {
 export async function openSession(input: SessionInput): Promise<number> {
   const { plan, container, kube, io, emit } = input;
   const where = `pod/${plan.pod} (${plan.target.container}) through ${container}`;
-  emit({
-    kind: 'ready',
-    text: plan.session.command.length === 0 ? `shell in ${where}; cwd is the app's root, exit to leave` : `running in ${where}`,
-  });
+  const ready = () =>
+    emit({
+      kind: 'ready',
+      text: plan.session.command.length === 0 ? `shell in ${where}; cwd is the app's root, exit to leave` : `running in ${where}`,
+    });
   if (plan.mode === 'exec') {
     const command = ['/bin/sh', '-c', sessionScript(promptFor(plan.pod, plan.target.container)), 'distroless-debug-session', ...plan.session.command];
-    const result = await streamSession({ kube, conn: input.conn, plan, container, kind: 'exec', command, io, emit });
-    return result ?? 0;
+    const exec = () => streamSession({ kube, conn: input.conn, plan, container, kind: 'exec', command, io, emit, onOpen: ready });
+    return (await execWhenRunning(exec, input.running)) ?? 0;
   }
+  await input.running;
+  ready();
   // attach: the debugger's main process is the session; it waits for a first line.
   const stdin = new PassThrough();
   stdin.write('\n');
@@ -48,4 +54,38 @@ async function attachExitCode(kube: KubeClient, plan: DebugPlan, container: stri
     await new Promise((r) => setTimeout(r, 200));
   }
   return 0;
+}
+
+/**
+ * Opens the exec session as soon as the kubelet can serve it, which is often
+ * before the pod status says the debugger runs: while that status is pending,
+ * a refused exec ("container not found") is retried every 150 ms. Only
+ * refusals that prove nothing ran are retried, so a command never runs twice.
+ * A refusal after the debugger is known to run is a real error; so is a
+ * failed start.
+ */
+export async function execWhenRunning<T>(exec: () => Promise<T>, running: Promise<void> | undefined): Promise<T> {
+  // An object, not a local: the compiler cannot see the callbacks change it.
+  const known: { state: 'pending' | 'running' | 'failed'; failure?: unknown } = { state: running ? 'pending' : 'running' };
+  running?.then(
+    () => (known.state = 'running'),
+    (err: unknown) => {
+      known.state = 'failed';
+      known.failure = err;
+    },
+  );
+  for (;;) {
+    const pendingAtStart = known.state === 'pending';
+    try {
+      return await exec();
+    } catch (err) {
+      if (!notStartedYet(err) || !pendingAtStart) throw known.state === 'failed' ? known.failure : err;
+    }
+    await Promise.race([new Promise((r) => setTimeout(r, 150)), running?.catch(() => undefined)]);
+    if (known.state === 'failed') throw known.failure;
+  }
+}
+
+function notStartedYet(err: unknown): boolean {
+  return err instanceof StreamRefusedError && /container not found|not running|stopped state/i.test(err.message);
 }

@@ -81,6 +81,10 @@ export async function runDebug(options: Options, io: RunIO): Promise<number> {
     );
   }
 
-  const { plan, container } = await startDebugger({ plan: plan0, pod, kube, options, emit, io, psaLevel, timed });
-  return timed('session', () => openSession({ plan, container, kube, conn, options, emit, io }));
+  const { plan, container, running, stop } = await startDebugger({ plan: plan0, pod, kube, options, emit, io, psaLevel, timed });
+  try {
+    return await timed('session', () => openSession({ plan, container, running, kube, conn, options, emit, io }));
+  } finally {
+    stop();
+  }
 }

@@ -54,6 +54,8 @@ export interface StreamRequest {
   pongTimeoutMs?: number;
   /** -v diagnostics. Header values are never logged. */
   log?: (line: string) => void;
+  /** Called once the stream is open, before any output is written. */
+  onOpen?: () => void;
 }
 
 /**
@@ -412,6 +414,7 @@ export function runStream(req: StreamRequest, io: StreamIO, signal?: AbortSignal
       protocol = ws.protocol;
       log(`${req.kind} stream: open, protocol ${protocol}`);
       if (settled) return; // aborted during the handshake
+      req.onOpen?.();
 
       if (req.tty) {
         let last = '';

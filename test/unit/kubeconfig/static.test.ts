@@ -33,7 +33,8 @@ describe('staticOptions (credentials read without client-node)', () => {
   ])('$name', async ({ cluster, user, want }) => {
     const o = await staticOptions(cluster, user);
     const text = (v: unknown) => (v === undefined ? undefined : String(v));
-    expect({ ca: text(o.ca), cert: text(o.cert), key: text(o.key) }).toEqual({ ca: undefined, cert: undefined, key: undefined, ...want });
+    const none: Record<string, string | undefined> = { ca: undefined, cert: undefined, key: undefined };
+    expect({ ca: text(o.ca), cert: text(o.cert), key: text(o.key) }).toEqual({ ...none, ...want });
   });
 
   it('a bearer token becomes the Authorization header', async () => {

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { DebuggerFailedError, StreamRefusedError } from '../../../src/errors.js';
+import { execWhenRunning } from '../../../src/session/open.js';
+
+const notFound = () => new StreamRefusedError('the exec session failed: unable to upgrade connection: container not found ("distroless-debug-x")');
+const deferred = () => {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+};
+
+describe('execWhenRunning', () => {
+  it('retries "container not found" while the status is pending, then succeeds', async () => {
+    const running = deferred();
+    let calls = 0;
+    const result = await execWhenRunning(async () => {
+      calls++;
+      if (calls < 3) throw notFound();
+      return 7;
+    }, running.promise);
+    expect({ result, calls }).toEqual({ result: 7, calls: 3 });
+  });
+
+  it('does not retry a refusal once the debugger is known to run', async () => {
+    let calls = 0;
+    await expect(
+      execWhenRunning(async () => {
+        calls++;
+        throw notFound();
+      }, undefined),
+    ).rejects.toBeInstanceOf(StreamRefusedError);
+    expect(calls).toBe(1);
+  });
+
+  it('does not retry other refusals, which may mean the command ran', async () => {
+    let calls = 0;
+    const other = new StreamRefusedError('the exec session failed: error executing command in container');
+    await expect(
+      execWhenRunning(async () => {
+        calls++;
+        throw other;
+      }, deferred().promise),
+    ).rejects.toBe(other);
+    expect(calls).toBe(1);
+  });
+
+  it('reports the start failure (e.g. an image pull error) instead of the refusal', async () => {
+    const running = deferred();
+    const pull = new DebuggerFailedError('cannot start');
+    setTimeout(() => running.reject(pull), 50);
+    await expect(
+      execWhenRunning(async () => {
+        throw notFound();
+      }, running.promise),
+    ).rejects.toBe(pull);
+  });
+});
