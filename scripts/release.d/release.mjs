@@ -33,9 +33,9 @@ const INFO = path.join(RELEASE, 'build-info.json');
 const MANIFEST = path.join(ROOT, 'krew-manifest.yaml');
 
 const USAGE = `usage:
-  scripts/release [--platform OS/ARCH]... [--force]
+  scripts/release [--platform OS/ARCH]... [--force] [--manifest FILE]
       build the executables, archives (+ .sha256) into release/ and, when every
-      platform is built, krew-manifest.yaml; fresh outputs are reused
+      platform is built, krew-manifest.yaml (or FILE); fresh outputs are reused
   scripts/release manifest [--url-template URL] [--out FILE]
       write a manifest for the archives in release/ (default: krew-manifest.yaml
       with the release URLs; {version} and {archive} are replaced in URL)
@@ -184,7 +184,7 @@ async function buildPlatform({ platform, blob, licenses, v, signer }) {
   return { archive: name, sha256: sum };
 }
 
-async function build({ platforms, force }) {
+async function build({ platforms, force, manifest }) {
   const v = version();
   mkdirSync(BUILD, { recursive: true });
   log('compiling TypeScript (tsc -p tsconfig.build.json)');
@@ -251,9 +251,9 @@ async function build({ platforms, force }) {
   }
   writeFileSync(INFO, JSON.stringify(info, null, 2) + '\n');
   if (PLATFORMS.every((p) => info.archives[platformId(p)])) {
-    writeManifest({ out: MANIFEST });
+    writeManifest({ out: manifest });
   } else {
-    log('krew-manifest.yaml left as it is: not every platform is built (run scripts/release without --platform)');
+    log(`${path.relative(ROOT, manifest)} left as it is: not every platform is built (run scripts/release without --platform)`);
   }
 }
 
@@ -279,6 +279,7 @@ async function main() {
       force: { type: 'boolean' },
       'url-template': { type: 'string' },
       out: { type: 'string' },
+      manifest: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -292,7 +293,7 @@ async function main() {
       const wanted = values.platform ?? PLATFORMS.map(platformId);
       const unknown = wanted.filter((w) => !PLATFORMS.some((p) => platformId(p) === w));
       if (unknown.length > 0) throw new Error(`unknown platform ${unknown.join(', ')}; known: ${PLATFORMS.map(platformId).join(', ')}`);
-      await build({ platforms: PLATFORMS.filter((p) => wanted.includes(platformId(p))), force: Boolean(values.force) });
+      await build({ platforms: PLATFORMS.filter((p) => wanted.includes(platformId(p))), force: Boolean(values.force), manifest: path.resolve(values.manifest ?? MANIFEST) });
       return 0;
     }
     case 'manifest':

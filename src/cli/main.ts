@@ -60,6 +60,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     reportError(err, verbose, io.stderr);
     return exitCodeOf(err);
   } finally {
+    sink?.close();
     process.off('SIGINT', onSigint);
   }
 }

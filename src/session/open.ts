@@ -5,7 +5,7 @@ import { debuggerState, getPod } from '../kube/pods.js';
 import type { KubeClient } from '../kube/rest.js';
 import type { DebugPlan } from '../plan/plan.js';
 import { promptFor, sessionScript } from '../plan/scripts.js';
-import { StreamRefusedError } from '../errors.js';
+import { StreamRefusedError, TimeoutError } from '../errors.js';
 import type { Emit } from '../progress/events.js';
 import type { RunIO } from './run.js';
 import { streamSession } from './stream.js';
@@ -25,15 +25,21 @@ export interface SessionInput {
 export async function openSession(input: SessionInput): Promise<number> {
   const { plan, container, kube, io, emit } = input;
   const where = `pod/${plan.pod} (${plan.target.container}) through ${container}`;
-  const ready = () =>
+  let announced = false;
+  const ready = () => {
+    if (announced) return;
+    announced = true;
     emit({
       kind: 'ready',
       text: plan.session.command.length === 0 ? `shell in ${where}; cwd is the app's root, exit to leave` : `running in ${where}`,
     });
+  };
   if (plan.mode === 'exec') {
     const command = ['/bin/sh', '-c', sessionScript(promptFor(plan.pod, plan.target.container)), 'distroless-debug-session', ...plan.session.command];
-    const exec = () => streamSession({ kube, conn: input.conn, plan, container, kind: 'exec', command, io, emit, onOpen: ready });
-    return (await execWhenRunning(exec, input.running)) ?? 0;
+    const exec = () => streamSession({ kube, conn: input.conn, plan, container, kind: 'exec', command, io, emit, onOutput: ready });
+    const code = await execWhenRunning(exec, input.running);
+    await confirmRunning(input.running);
+    return code ?? 0;
   }
   await input.running;
   ready();
@@ -74,18 +80,40 @@ export async function execWhenRunning<T>(exec: () => Promise<T>, running: Promis
       known.failure = err;
     },
   );
+  // A function, so the compiler does not narrow the state across awaits.
+  const failed = (): boolean => known.state === 'failed';
   for (;;) {
     const pendingAtStart = known.state === 'pending';
     try {
       return await exec();
     } catch (err) {
-      if (!notStartedYet(err) || !pendingAtStart) throw known.state === 'failed' ? known.failure : err;
+      if (failed()) throw known.failure;
+      if (!(err instanceof StreamRefusedError) || !pendingAtStart) throw err;
+      if (!notStartedYet(err)) {
+        // The debugger may have stopped already (e.g. its keeper found the
+        // wrong identity): its status explains better than the refusal.
+        await running?.catch(() => undefined);
+        throw failed() ? known.failure : err;
+      }
     }
     await Promise.race([new Promise((r) => setTimeout(r, 150)), running?.catch(() => undefined)]);
-    if (known.state === 'failed') throw known.failure;
+    if (failed()) throw known.failure;
   }
 }
 
 function notStartedYet(err: unknown): boolean {
   return err instanceof StreamRefusedError && /container not found|not running|stopped state/i.test(err.message);
+}
+
+/**
+ * A session that ended before the kubelet's status arrived may have ended
+ * because the keeper quit (wrong identity): the status decides. A status that
+ * never came while the session itself worked is not worth failing for.
+ */
+async function confirmRunning(running: Promise<void> | undefined): Promise<void> {
+  try {
+    await running;
+  } catch (err) {
+    if (!(err instanceof TimeoutError)) throw err;
+  }
 }

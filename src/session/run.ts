@@ -1,18 +1,18 @@
 import type { Options } from '../cli/options.js';
-import { ForbiddenError } from '../errors.js';
+import { ForbiddenError, TargetUnreachableError } from '../errors.js';
 import { loadConnection, redactHeaders } from '../kubeconfig/load.js';
 import { canI } from '../kube/access.js';
 import { namespacePsaLevel } from '../kube/pods.js';
 import { KubeClient } from '../kube/rest.js';
 import { resolvePod } from '../kube/workload.js';
-import { describeIdentity } from '../plan/identity.js';
+import { describeIdentity, type Identity } from '../plan/identity.js';
 import { makePlan } from '../plan/plan.js';
 import { chooseTarget, describeTargetChoice } from '../plan/target.js';
 import type { Emit } from '../progress/events.js';
 import { lookupImageUser, needsImageUser } from './image-identity.js';
 import { openSession } from './open.js';
 import { printPlan } from './output.js';
-import { startDebugger } from './start.js';
+import { IdentityMismatch, startDebugger } from './start.js';
 
 export interface RunIO {
   stdin: NodeJS.ReadStream;
@@ -81,10 +81,26 @@ export async function runDebug(options: Options, io: RunIO): Promise<number> {
     );
   }
 
-  const { plan, container, running, stop } = await startDebugger({ plan: plan0, pod, kube, options, emit, io, psaLevel, timed });
-  try {
-    return await timed('session', () => openSession({ plan, container, running, kube, conn, options, emit, io }));
-  } finally {
-    stop();
+  let plan = plan0;
+  for (let round = 0; ; round++) {
+    const { container, running, stop } = await startDebugger({ plan, pod, kube, options, emit, timed });
+    try {
+      return await timed('session', () => openSession({ plan, container, running, kube, conn, options, emit, io }));
+    } catch (err) {
+      if (!(err instanceof IdentityMismatch)) throw err;
+      const { uid, gid } = err.mismatch;
+      if (plan.identity.source === 'flag' || round > 0) {
+        throw new TargetUnreachableError(
+          `cannot open the target's files: it runs as uid ${uid} gid ${gid}, the debugger ran as uid ${plan.identity.uid} gid ${plan.identity.gid}; ${plan.identity.source === 'flag' ? `use --uid ${uid} --gid ${gid}` : 'try --profile general'}`,
+        );
+      }
+      // The session never ran anything (the keeper's check failed first), so
+      // starting over with the target's real identity is safe.
+      emit({ kind: 'warn', text: `the target runs as uid ${uid} gid ${gid}, not ${plan.identity.uid}:${plan.identity.gid}; starting a corrected debugger` });
+      const identity: Identity = { uid, gid, source: 'correction' };
+      plan = makePlan({ pod: err.pod, options, psaLevel, mode, stdinIsTTY: io.stdin.isTTY === true, random: io.random, identity });
+    } finally {
+      stop();
+    }
   }
 }

@@ -18,7 +18,7 @@ export async function streamSession(input: {
   command: string[];
   io: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
   emit: Emit;
-  onOpen?: () => void;
+  onOutput?: () => void;
 }): Promise<number | undefined> {
   const { plan, io } = input;
   const tty = plan.session.tty;
@@ -38,7 +38,7 @@ export async function streamSession(input: {
         stdin: plan.session.stdin,
         tty,
         log: (line) => input.emit({ kind: 'debug', text: line }),
-        ...(input.onOpen ? { onOpen: input.onOpen } : {}),
+        ...(input.onOutput ? { onOutput: input.onOutput } : {}),
       },
       {
         ...(plan.session.stdin ? { stdin: io.stdin } : {}),

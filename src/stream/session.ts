@@ -54,8 +54,8 @@ export interface StreamRequest {
   pongTimeoutMs?: number;
   /** -v diagnostics. Header values are never logged. */
   log?: (line: string) => void;
-  /** Called once the stream is open, before any output is written. */
-  onOpen?: () => void;
+  /** Called once, before the first byte of output: the remote side has really started. */
+  onOutput?: () => void;
 }
 
 /**
@@ -280,6 +280,7 @@ export function runStream(req: StreamRequest, io: StreamIO, signal?: AbortSignal
     let lastError: Error | undefined;
     let pingTimedOut = false;
     let localClose = false; // we closed on purpose (abort, output went away)
+    let outputStarted = false;
     const cleanups: Array<() => void> = [];
     // Outputs that returned false from write(); the socket stays paused until all drain.
     const blocked = new Map<NodeJS.WritableStream, Promise<void>>();
@@ -380,6 +381,10 @@ export function runStream(req: StreamRequest, io: StreamIO, signal?: AbortSignal
       const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
       if (buf.length === 0) return;
       const { channel, data } = decodeFrame(buf);
+      if (!outputStarted && (channel === Channel.stdout || channel === Channel.stderr)) {
+        outputStarted = true;
+        req.onOutput?.();
+      }
       switch (channel) {
         case Channel.stdout:
           write(io.stdout, data);
@@ -414,7 +419,6 @@ export function runStream(req: StreamRequest, io: StreamIO, signal?: AbortSignal
       protocol = ws.protocol;
       log(`${req.kind} stream: open, protocol ${protocol}`);
       if (settled) return; // aborted during the handshake
-      req.onOpen?.();
 
       if (req.tty) {
         let last = '';

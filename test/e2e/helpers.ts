@@ -8,7 +8,7 @@ export const KUBECONFIG = `${process.env.DD_CLUSTER_STATE ?? `${CACHE}/cluster`}
 export const KUBECTL = `${CACHE}/bin/kubectl`;
 export const PLUGIN = `${REPO}/bin/kubectl-distroless_debug`;
 export const REGISTRY = '127.0.0.1:5000';
-export const appImage = (tag: 'nonroot' | 'root' | 'uid1001' | 'crash') => `${REGISTRY}/fixtures/app:${tag}`;
+export const appImage = (tag: 'nonroot' | 'root' | 'uid1001' | 'crash' | 'setuid') => `${REGISTRY}/fixtures/app:${tag}`;
 
 export interface Result {
   code: number | null;

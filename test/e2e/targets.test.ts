@@ -9,6 +9,7 @@ const pods = {
   root: uniq('t-root'),
   shared: uniq('t-sharedpid'),
   multi: uniq('t-multi'),
+  setuid: uniq('t-setuid'),
 };
 
 beforeAll(async () => {
@@ -24,6 +25,11 @@ beforeAll(async () => {
         { name: 'sidecar', image: appImage('root'), env: [{ name: 'APP_ADDR', value: ':8081' }] },
         { name: 'app', image: appImage('uid1001') },
       ],
+    }),
+    createPod({
+      namespace: ns,
+      name: pods.setuid,
+      containers: [{ name: 'app', image: appImage('setuid'), imagePullPolicy: 'Always' }],
     }),
     createPod({
       namespace: ns,
@@ -78,6 +84,21 @@ describe('targets', () => {
     const m = r.stdout.match(/^id=1001:1001 pwd=\/proc\/(\d+)\/root root=\/proc\/(\d+)\/root pid=(\d+)\nuid1001\nsecret of the uid1001 fixture\n$/);
     expect(m, r.stdout + r.stderr).not.toBeNull();
     expect(m?.[3]).not.toBe('1');
+  });
+
+  it('a target that drops root after start: the keeper reports the real identity and one corrected debugger follows', async () => {
+    const r = await plugin(['-n', ns, pods.setuid, '--', 'sh', '-c', probe]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('id=1001:1001 pwd=/proc/1/root root=/proc/1/root pid=1\nsetuid\nsecret of the setuid fixture\n');
+    expect(r.stderr).toContain('debugger runs as uid 0 gid 0 (the target\'s process identity reported by the runtime)');
+    expect(r.stderr).toContain('warning: the target runs as uid 1001 gid 1001, not 0:0; starting a corrected debugger');
+    const names = (await ephemeralNames(ns, pods.setuid)).filter((n) => n.startsWith('distroless-debug-'));
+    expect(names).toHaveLength(2);
+    // The corrected debugger is the one later sessions reuse.
+    const again = await plugin(['-n', ns, pods.setuid, '--', 'cat', 'etc/app-secret']);
+    expect(again.stdout).toBe('secret of the setuid fixture\n');
+    expect(again.stderr).toContain('uid 1001 gid 1001');
+    expect(again.stderr).toContain('reusing debugger');
   });
 
   it('multi-container pod: the default-container annotation picks the target, and says so', async () => {

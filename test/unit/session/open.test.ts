@@ -37,16 +37,29 @@ describe('execWhenRunning', () => {
     expect(calls).toBe(1);
   });
 
-  it('does not retry other refusals, which may mean the command ran', async () => {
+  it('does not retry other refusals, which may mean the command ran; it waits for the status first', async () => {
     let calls = 0;
+    const running = deferred();
+    setTimeout(() => running.resolve(), 50);
     const other = new StreamRefusedError('the exec session failed: error executing command in container');
     await expect(
       execWhenRunning(async () => {
         calls++;
         throw other;
-      }, deferred().promise),
+      }, running.promise),
     ).rejects.toBe(other);
     expect(calls).toBe(1);
+  });
+
+  it('a refusal from a container that already stopped gives way to the reason it stopped', async () => {
+    const running = deferred();
+    const mismatch = new Error('the target runs as uid 1001 gid 1001');
+    setTimeout(() => running.reject(mismatch), 50);
+    await expect(
+      execWhenRunning(async () => {
+        throw new StreamRefusedError('failed to exec in container: container is in CONTAINER_EXITED state');
+      }, running.promise),
+    ).rejects.toBe(mismatch);
   });
 
   it('reports the start failure (e.g. an image pull error) instead of the refusal', async () => {

@@ -182,7 +182,7 @@ func push(img v1.Image, refs ...string) {
 const passwd = "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\napp:x:1001:1001:app:/home/app:/sbin/nologin\n"
 const group = "root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\napp:x:1001:\n"
 
-func appImage(appBin, variant string, uid, gid int) v1.Image {
+func appImage(appBin, variant string, uid, gid, owner int) v1.Image {
 	l := newLayer()
 	l.dir("tmp", 0o1777, 0, 0)
 	l.dir("home/nonroot", 0o700, 65532, 65532)
@@ -191,7 +191,7 @@ func appImage(appBin, variant string, uid, gid int) v1.Image {
 	l.file("etc/passwd", 0o644, 0, 0, []byte(passwd))
 	l.file("etc/group", 0o644, 0, 0, []byte(group))
 	l.file("etc/app-variant", 0o644, 0, 0, []byte(variant+"\n"))
-	l.file("etc/app-secret", 0o600, uid, gid, []byte("secret of the "+variant+" fixture\n"))
+	l.file("etc/app-secret", 0o600, owner, owner, []byte("secret of the "+variant+" fixture\n"))
 	l.file("etc/ssl/certs/ca-certificates.crt", 0o644, 0, 0, mustRead("/etc/ssl/certs/ca-certificates.crt"))
 	l.tree("/usr/share/zoneinfo", "usr/share/zoneinfo")
 	user := "0"
@@ -246,10 +246,11 @@ func main() {
 	}
 	push(pauseImage(*pauseBin), prefix(*pauseRefs)...)
 	push(busyboxImage(*busybox), prefix(*busyboxRefs)...)
+	// owner: who owns /etc/app-secret (the identity the app really runs as).
 	for _, v := range []struct {
-		tag      string
-		uid, gid int
-	}{{"nonroot", 65532, 65532}, {"root", 0, 0}, {"uid1001", 1001, 1001}, {"crash", 65532, 65532}} {
-		push(appImage(*appBin, v.tag, v.uid, v.gid), *registry+"/fixtures/app:"+v.tag)
+		tag             string
+		uid, gid, owner int
+	}{{"nonroot", 65532, 65532, 65532}, {"root", 0, 0, 0}, {"uid1001", 1001, 1001, 1001}, {"crash", 65532, 65532, 65532}, {"setuid", 0, 0, 1001}} {
+		push(appImage(*appBin, v.tag, v.uid, v.gid, v.owner), *registry+"/fixtures/app:"+v.tag)
 	}
 }
