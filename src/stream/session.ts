@@ -8,6 +8,7 @@
 import { Agent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import WebSocket, { type ClientOptions } from 'ws';
+import { outputRecycler } from './memory.js';
 import {
   ApiError,
   ConnectionLostError,
@@ -346,8 +347,10 @@ export function runStream(req: StreamRequest, io: StreamIO, signal?: AbortSignal
     // the TCP socket, so TCP flow control pushes back to the API server) and
     // resume on 'drain'. Memory stays bounded by one socket read plus the
     // writable's highWaterMark, whatever the volume.
+    const recycle = outputRecycler();
     const write = (out: NodeJS.WritableStream, data: Buffer): void => {
       if (localClose || isDestroyed(out)) return;
+      recycle(data.length);
       if (out.write(data) || blocked.has(out)) return;
       ws.pause();
       const waiting = new Promise<void>((done) => {
