@@ -33,6 +33,8 @@ export function run(file: string, args: string[], opts: { input?: string; env?: 
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A program that exits without reading its input closes the pipe early.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
