@@ -181,7 +181,7 @@ export async function bundle({ root, outDir, version }) {
 
 /** Node's own license, then every bundled package's license file. */
 export function thirdPartyLicenses({ nodeLicense, packages }) {
-  const parts = [`Node.js ${'(the runtime inside this executable)'}\n${'='.repeat(60)}\n${nodeLicense.trim()}\n`];
+  const parts = [`Node.js (the runtime inside this executable)\n${'='.repeat(60)}\n${nodeLicense.trim()}\n`];
   for (const [name, dir] of [...packages].sort(([a], [b]) => a.localeCompare(b))) {
     const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
     const files = readdirSync(dir).filter((f) => /^(licen[cs]e|copying|notice)/i.test(f)).sort();

@@ -1,6 +1,7 @@
 // scripts/release: self-contained executables (Node single executable
 // applications) for every platform, their archives with sha256 sums, and
 // krew-manifest.yaml. Usage in scripts/release; how it works in docs/release.md.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -115,8 +116,7 @@ async function smokeTest(exe, v, prefix) {
   }
 }
 
-async function runSplit(prefix, file, args, env) {
-  const { spawn } = await import('node:child_process');
+function runSplit(prefix, file, args, env) {
   return new Promise((resolve, reject) => {
     const [cmd, ...rest] = [...prefix, file, ...args];
     const child = spawn(cmd, rest, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -143,6 +143,20 @@ async function makeArchive(platform, stage, files, out) {
   }
 }
 
+/**
+ * Node's Authenticode signature no longer matches after injection, and postject
+ * leaves the PE's certificate table pointing into the rebuilt resources: drop
+ * the entry (what `signtool remove /s` does), so the file is plainly unsigned.
+ */
+function clearCertificateTable(file) {
+  const b = readFileSync(file);
+  const pe = b.readUInt32LE(0x3c);
+  if (b.readUInt32BE(pe) !== 0x50450000 || b.readUInt16LE(pe + 24) !== 0x20b) throw new Error(`${file} is not a PE32+ file`);
+  const entry = pe + 24 + 112 + 4 * 8; // optional header data directories, IMAGE_DIRECTORY_ENTRY_SECURITY
+  b.fill(0, entry, entry + 8);
+  writeFileSync(file, b);
+}
+
 async function buildPlatform({ platform, blob, licenses, v, signer }) {
   const id = platformId(platform);
   const dir = path.join(BUILD, `${platform.os}-${platform.arch}`);
@@ -159,6 +173,7 @@ async function buildPlatform({ platform, blob, licenses, v, signer }) {
   const args = [path.join(ROOT, 'node_modules', 'postject', 'dist', 'cli.js'), exe, SEA_RESOURCE, blob, '--sentinel-fuse', SEA_FUSE];
   if (platform.macho) args.push('--macho-segment-name', SEA_MACHO_SEGMENT);
   await run(process.execPath, args);
+  if (platform.os === 'windows') clearCertificateTable(exe);
   if (platform.macho) {
     // postject drops Node's signature; macOS kills unsigned arm64 code: sign ad hoc, as
     // `codesign --sign -` does (identifier = file name, no hardened runtime, no entitlements).
@@ -268,7 +283,8 @@ function manifestText(urlTemplate) {
 
 function writeManifest({ out, urlTemplate }) {
   writeFileSync(out, manifestText(urlTemplate));
-  log(`wrote ${path.relative(process.cwd(), out) || out}`);
+  const rel = path.relative(ROOT, out);
+  log(`wrote ${rel.startsWith('..') ? out : rel}`);
 }
 
 async function main() {

@@ -9,7 +9,11 @@ export interface MainIO {
   env: NodeJS.ProcessEnv;
 }
 
+declare const __DD_VERSION__: string | undefined;
+
 export function version(): string {
+  // The single executable (scripts/release) has no package.json beside it: esbuild defines the version.
+  if (typeof __DD_VERSION__ === 'string') return __DD_VERSION__;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
