@@ -3,7 +3,7 @@
 // Reports medians and the per-pair ratio ours/peer, and writes docs/benchmarks.md.
 // Run through scripts/bench (it brings the cluster up and builds first).
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, totalmem, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -17,9 +17,17 @@ const NS = 'bench';
 const N = Number(process.env.BENCH_RUNS ?? 7);
 const env = { ...process.env, KUBECONFIG };
 
-const sea = ['release/kubectl-distroless_debug-linux-amd64/kubectl-distroless_debug', 'release/linux-amd64/kubectl-distroless_debug']
-  .map((p) => `${REPO}/${p}`)
-  .find((p) => existsSync(p));
+// The single-file binary, when scripts/release has built it.
+const seaArchive = existsSync(`${REPO}/release`)
+  ? readdirSync(`${REPO}/release`).find((f) => /^kubectl-distroless-debug_v.*_linux_amd64\.tar\.gz$/.test(f))
+  : undefined;
+let sea;
+if (seaArchive) {
+  const dir = `${CACHE}/bench-sea`;
+  mkdirSync(dir, { recursive: true });
+  execFileSync('tar', ['-xzf', `${REPO}/release/${seaArchive}`, '-C', dir]);
+  sea = `${dir}/kubectl-distroless_debug`;
+}
 
 // ---------- helpers ----------
 const median = (xs) => {
@@ -238,7 +246,7 @@ const lines = [
   '',
   '## Commands',
   '',
-  `- start-up: \`kubectl-distroless_debug --version\` / \`--help\` vs \`kubectl debug --help\`${sea ? `; single binary \`${sea.replace(REPO + '/', '')} --version\`` : ''}`,
+  `- start-up: \`kubectl-distroless_debug --version\` / \`--help\` vs \`kubectl debug --help\`${sea ? `; single binary from \`release/${seaArchive}\` (\`--version\`)` : ''}`,
   `- first prompt: \`kubectl distroless-debug -n ${NS} POD [--new]\` vs \`kubectl debug -it POD --image=${IMAGE} --target=app --custom=<runAsUser/runAsGroup 65532> -- sh\`, both in a pseudo-terminal (util-linux \`script\`), timed until the prompt appears`,
   `- round trip: \`kubectl distroless-debug -n ${NS} POD -q -- cat etc/app-variant\` vs \`kubectl debug -i --quiet POD --image=${IMAGE} --target=app --custom=... -- cat /proc/1/root/etc/app-variant\``,
   `- throughput: \`kubectl distroless-debug -n ${NS} POD -q -- head -c 209715200 /dev/zero\` vs \`kubectl exec bench-tools -- head -c 209715200 /dev/zero\` (a BusyBox pod), peak RSS from \`/usr/bin/time -f %M\``,

@@ -243,24 +243,29 @@ async function build({ platforms, force, manifest }) {
     await Promise.all(stale.map((p) => nodeBinary(p, log)));
     const signer = stale.some((p) => p.macho) ? await rcodesign(log) : undefined;
 
+    // Two blobs from the same Node: a portable one for every platform, and
+    // one with V8's code cache for the platform that made it (the cache only
+    // loads in the V8 build that wrote it). The cache halves start-up there.
     const blob = path.join(BUILD, 'sea.blob');
-    const seaConfig = path.join(BUILD, 'sea-config.json');
-    writeFileSync(
-      seaConfig,
-      JSON.stringify(
-        // One blob for every platform: no code cache or snapshot (those are specific to the V8 that made them).
-        { main: bundled.file, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false },
-        null,
-        2,
-      ),
-    );
-    await run(hostNode, ['--experimental-sea-config', seaConfig], { cwd: BUILD });
+    const hostBlob = path.join(BUILD, 'sea-host.blob');
+    for (const [output, useCodeCache] of [
+      [blob, false],
+      [hostBlob, true],
+    ]) {
+      const seaConfig = path.join(BUILD, useCodeCache ? 'sea-config-host.json' : 'sea-config.json');
+      writeFileSync(
+        seaConfig,
+        JSON.stringify({ main: bundled.file, output, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache }, null, 2),
+      );
+      await run(hostNode, ['--experimental-sea-config', seaConfig], { cwd: BUILD });
+    }
     log(`blob made by node ${NODE_VERSION} (${host.npmPackage}); building ${stale.map(platformId).join(', ')}`);
     const licenses = thirdPartyLicenses({ nodeLicense: readFileSync(nodeLicenseFile(host), 'utf8'), packages: bundled.packages });
 
     // postject holds a whole binary in WebAssembly memory: two at a time is plenty.
     await pool(stale, Math.max(1, Math.min(2, availableParallelism())), async (p) => {
-      info.archives[platformId(p)] = { ...(await buildPlatform({ platform: p, blob, licenses, v, signer })), builtAt: new Date().toISOString() };
+      const own = platformId(p) === platformId(host) ? hostBlob : blob;
+      info.archives[platformId(p)] = { ...(await buildPlatform({ platform: p, blob: own, licenses, v, signer })), builtAt: new Date().toISOString() };
       writeFileSync(INFO, JSON.stringify(info, null, 2) + '\n');
     });
   }
