@@ -26,9 +26,11 @@ export async function openSession(input: SessionInput): Promise<number> {
   const { plan, container, kube, io, emit } = input;
   const where = `pod/${plan.pod} (${plan.target.container}) through ${container}`;
   let announced = false;
+  const t0 = performance.now();
   const ready = () => {
     if (announced) return;
     announced = true;
+    emit({ kind: 'timing', phase: 'first output', ms: Math.round(performance.now() - t0) });
     emit({
       kind: 'ready',
       text: plan.session.command.length === 0 ? `shell in ${where}; cwd is the app's root, exit to leave` : `running in ${where}`,
