@@ -384,7 +384,8 @@ export function runStream(req: StreamRequest, io: StreamIO, signal?: AbortSignal
       const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
       if (buf.length === 0) return;
       const { channel, data } = decodeFrame(buf);
-      if (!outputStarted && (channel === Channel.stdout || channel === Channel.stderr)) {
+      // The server opens each channel with an empty frame; only real bytes count.
+      if (!outputStarted && data.length > 0 && (channel === Channel.stdout || channel === Channel.stderr)) {
         outputStarted = true;
         req.onOutput?.();
       }

@@ -246,6 +246,26 @@ describe('runStream', () => {
     expect(streams.out()).toBe('bin\netc\n');
   });
 
+  it('calls onOutput once, at the first real byte: not for the empty frames that open each channel', async () => {
+    const events: string[] = [];
+    const fake = await fakeApiServer({
+      handler: (ws) => {
+        ws.send(encodeFrame(Channel.stdout, ''));
+        ws.send(encodeFrame(Channel.stderr, ''));
+        setTimeout(() => {
+          ws.send(encodeFrame(Channel.stdout, 'first\n'));
+          ws.send(encodeFrame(Channel.stderr, 'second\n'));
+          ws.send(encodeFrame(Channel.status, '{"metadata":{},"status":"Success"}'));
+          ws.close(1000);
+        }, 50);
+      },
+    });
+    const streams = io();
+    const req = request(fake, { stdin: false, onOutput: () => events.push(`output after ${JSON.stringify(streams.out())}`) });
+    await runStream(req, streams);
+    expect(events).toEqual(['output after ""']);
+  });
+
   it('turns a non-exit-code Failure status into StreamRefusedError', async () => {
     const fake = await fakeApiServer({
       handler: (ws) => {
