@@ -186,6 +186,7 @@ start_controllers() {
 }
 
 start_node() {
+  if ! is_running kubelet; then KUBELET_STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ); fi
   # containerd finds its shim on PATH.
   start containerd --netns env PATH="$BIN:$PATH" "$BIN/containerd" --config "$STATE/containerd/config.toml"
   wait_for containerd 60 "$BIN/ctr" --address "$STATE/containerd/containerd.sock" version
@@ -195,8 +196,15 @@ start_node() {
     --hostname-override=$NODE_NAME --node-ip=$NODE_IP --v=1
 }
 
+# node_ready [SINCE]: Ready, and (with SINCE, an RFC 3339 UTC time) heard from
+# since then: after a restart the stored condition is stale until the kubelet
+# reports again.
 node_ready() {
-  [[ $(kctl get node $NODE_NAME -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]]
+  local since=${1:-} out status beat
+  out=$(kctl get node $NODE_NAME -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}' 2>/dev/null) || return 1
+  read -r status beat <<<"$out"
+  [[ $status == True ]] || return 1
+  [[ -z $since || ! $beat < $since ]]
 }
 
 apply_fixtures() {
