@@ -240,7 +240,7 @@ const lines = [
   '',
   '## Our time to a new debugger, by phase (`-v` timings, median of 3)',
   '',
-  '`-- echo ready` with `--new`. The session does not wait for the kubelet to report the debugger running: it execs as soon as the container exists and races the status, so *first output* (from the start of the session phase) overlaps *container start* (patch to the kubelet\'s Running status). A command on a new debugger still waits for that status before it exits, so that a debugger whose keeper found the wrong identity is corrected, never mistaken for the command\'s exit code: that wait is in *session*.',
+  '`-- echo ready` with `--new`. The session does not wait for the kubelet to report the debugger running: it execs as soon as the container exists and races the status, so *first output* (from the start of the session phase) overlaps *container start* (patch to the kubelet\'s Running status). A command on a new debugger waits for that status only when its exit code could mean it never ran (none, 125 or above), so that a debugger whose keeper found the wrong identity is corrected, never mistaken for the command\'s exit code.',
   '',
   '| phase | ms |',
   '|---|---|',

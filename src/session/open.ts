@@ -40,7 +40,7 @@ export async function openSession(input: SessionInput): Promise<number> {
     const command = ['/bin/sh', '-c', sessionScript(promptFor(plan.pod, plan.target.container)), 'distroless-debug-session', ...plan.session.command];
     const exec = () => streamSession({ kube, conn: input.conn, plan, container, kind: 'exec', command, io, emit, onOutput: ready });
     const code = await execWhenRunning(exec, input.running);
-    await confirmRunning(input.running);
+    if (mayHaveNotRun(code)) await confirmRunning(input.running);
     return code ?? 0;
   }
   await input.running;
@@ -105,6 +105,16 @@ export async function execWhenRunning<T>(exec: () => Promise<T>, running: Promis
 
 function notStartedYet(err: unknown): boolean {
   return err instanceof StreamRefusedError && /container not found|not running|stopped state/i.test(err.message);
+}
+
+/**
+ * The session script runs the user's command only after the keeper proved it
+ * can open the target's root, so an ordinary exit code is the command's own.
+ * No code, the script's own failure (125), exec failures (126, 127) and deaths
+ * by signal (128+) may instead mean the debugger stopped before anything ran.
+ */
+export function mayHaveNotRun(code: number | undefined): boolean {
+  return code === undefined || code >= 125;
 }
 
 /**

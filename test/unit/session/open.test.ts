@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DebuggerFailedError, StreamRefusedError } from '../../../src/errors.js';
-import { execWhenRunning } from '../../../src/session/open.js';
+import { execWhenRunning, mayHaveNotRun } from '../../../src/session/open.js';
 
 const notFound = () => new StreamRefusedError('the exec session failed: unable to upgrade connection: container not found ("distroless-debug-x")');
 const deferred = () => {
@@ -71,5 +71,21 @@ describe('execWhenRunning', () => {
         throw notFound();
       }, running.promise),
     ).rejects.toBe(pull);
+  });
+});
+
+describe('mayHaveNotRun', () => {
+  it.each([
+    [undefined, true],
+    [0, false],
+    [1, false],
+    [7, false],
+    [124, false],
+    [125, true],
+    [127, true],
+    [137, true],
+    [143, true],
+  ])('exit code %s: %s', (code, want) => {
+    expect(mayHaveNotRun(code)).toBe(want);
   });
 });
