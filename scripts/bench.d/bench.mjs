@@ -257,7 +257,7 @@ const lines = [
   '',
   ...notes.map((n) => `- ${n}`),
   '- Start-up of the npm entry is bounded by this machine\'s Node 20, whose bare start (`node -e 0`, the floor row) is already about twice kubectl\'s; the plugin adds little over it (`--help` and `--version` load no argument parser, Kubernetes client or WebSocket code). The single executable (Node 22.23.2 with a V8 code cache, linux/amd64) meets the goal.',
-  '- Throughput: a CPU profile of the 200 MiB transfer (`node --cpu-prof`) shows the plugin idle about 60% of the time, waiting for data: the pace is set upstream (API server and kubelet streaming), not by parsing. Between runs on this machine the ratio moves a lot (four runs on 2026-11-27: 0.91x, 0.88x, 1.21x, 0.99x), so the goal is met in some runs and missed by up to 12% in others; both tools go API server → kubelet over the same WebSocket protocol.',
+  '- Throughput: a CPU profile of the 200 MiB transfer (`node --cpu-prof`) shows the plugin idle about 60% of the time, waiting for data: the pace is set upstream (API server and kubelet streaming), not by parsing. Between runs on this machine the ratio moves a lot (six runs on 2026-11-27: 0.91x, 0.88x, 1.21x, 0.99x, 1.13x, 0.95x), so the goal is met in some runs and missed by up to 12% in others; both tools go API server → kubelet over the same WebSocket protocol.',
   '- kubectl debug -it shows its prompt only after its attach (the shell\'s first prompt is printed before anyone is attached; it says "If you don\'t see a command prompt, try pressing enter"); ours execs a fresh shell, so its first prompt is the one the user sees.',
   '- There is no `cp` subcommand yet; copying out is `-- cat FILE > local-file`, measured by the throughput row.',
   '',
