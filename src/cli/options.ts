@@ -1,10 +1,10 @@
 import { UsageError } from '../errors.js';
+import { kindOf, type WorkloadKind } from '../kinds.js';
 import type { KubeconfigFlags } from '../kubeconfig/load.js';
 import { DEFAULT_IMAGE } from '../plan/container.js';
 import { PROFILES, type ProfileName } from '../plan/security.js';
 
-export const WORKLOAD_KINDS = ['pod', 'deployment', 'statefulset', 'daemonset', 'replicaset', 'job'] as const;
-export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+export { WORKLOAD_KINDS, type WorkloadKind } from '../kinds.js';
 
 export interface TargetRef {
   kind: WorkloadKind;
@@ -65,14 +65,6 @@ export interface RawArgs {
   tty?: boolean | undefined;
 }
 
-const KIND_ALIASES: Record<string, WorkloadKind> = {
-  po: 'pod', pod: 'pod', pods: 'pod',
-  deploy: 'deployment', deployment: 'deployment', deployments: 'deployment', 'deployment.apps': 'deployment', 'deployments.apps': 'deployment',
-  sts: 'statefulset', statefulset: 'statefulset', statefulsets: 'statefulset', 'statefulset.apps': 'statefulset', 'statefulsets.apps': 'statefulset',
-  ds: 'daemonset', daemonset: 'daemonset', daemonsets: 'daemonset', 'daemonset.apps': 'daemonset', 'daemonsets.apps': 'daemonset',
-  rs: 'replicaset', replicaset: 'replicaset', replicasets: 'replicaset', 'replicaset.apps': 'replicaset', 'replicasets.apps': 'replicaset',
-  job: 'job', jobs: 'job', 'job.batch': 'job', 'jobs.batch': 'job',
-};
 
 export function parseTargetRef(s: string | undefined): TargetRef {
   if (s === undefined || s === '') {
@@ -80,8 +72,7 @@ export function parseTargetRef(s: string | undefined): TargetRef {
   }
   const slash = s.indexOf('/');
   if (slash < 0) return { kind: 'pod', name: s };
-  const word = s.slice(0, slash).toLowerCase();
-  const kind = Object.hasOwn(KIND_ALIASES, word) ? KIND_ALIASES[word] : undefined;
+  const kind = kindOf(s.slice(0, slash))?.kind;
   const name = s.slice(slash + 1);
   if (!kind) {
     throw new UsageError(`cannot debug "${s}": use a pod name or pod/, deploy/, sts/, ds/, rs/ or job/ followed by a name`);

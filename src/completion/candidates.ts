@@ -10,7 +10,8 @@
  * pkg/cmd/plugin/plugin_completion.go).
  */
 import type { KubeconfigFlags } from '../kubeconfig/load.js';
-import { Directive, FLAGS, KIND_SPELLINGS, TARGET_KINDS, type FlagSpec, type TargetKind } from './spec.js';
+import { kindOf } from '../kinds.js';
+import { Directive, FLAGS, TARGET_KINDS, type FlagSpec, type TargetKind } from './spec.js';
 
 export interface CompletionSource {
   /** Names of the running, not terminating pods in the namespace (undefined: the context's). */
@@ -173,8 +174,7 @@ async function targetCandidates(partial: string, line: ParsedLine, source: Compl
   let candidates: Candidate[];
   if (slash >= 0) {
     const spelling = partial.slice(0, slash);
-    const kindName = KIND_SPELLINGS[spelling.toLowerCase()];
-    const kind = TARGET_KINDS.find((k) => k.kind === kindName);
+    const kind = kindOf(spelling);
     const names = !kind
       ? []
       : kind.kind === 'pod'

@@ -5,14 +5,12 @@
  * (--request-timeout, default 5s here) so that a dead cluster never hangs the
  * shell.
  */
-import { readFile } from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { KubeClient } from '../kube/rest.js';
-import { loadConnection, type ClusterConnection, type KubeconfigFlags } from '../kubeconfig/load.js';
-import { mergeKubeconfigs, parseKubeconfig, splitKubeconfigEnv, type RawKubeconfig } from '../kubeconfig/merge.js';
+import { loadConnection, readMergedKubeconfig, type ClusterConnection, type KubeconfigFlags } from '../kubeconfig/load.js';
+import type { RawKubeconfig } from '../kubeconfig/merge.js';
 import type { CompletionSource, DebugLog } from './candidates.js';
-import { KIND_SPELLINGS, TARGET_KINDS, type TargetKind } from './spec.js';
+import { kindOf } from '../kinds.js';
+import { TARGET_KINDS, type TargetKind } from './spec.js';
 
 export const COMPLETION_REQUEST_TIMEOUT = '5s';
 
@@ -32,27 +30,6 @@ interface PodLike extends Named {
 const names = (list: List<Named>): string[] =>
   (list.items ?? []).filter((i) => !i.metadata?.deletionTimestamp).flatMap((i) => (i.metadata?.name ? [i.metadata.name] : []));
 
-/** The kubeconfig files kubectl would read, merged (first occurrence wins). */
-async function readKubeconfig(flags: KubeconfigFlags, env: NodeJS.ProcessEnv): Promise<RawKubeconfig> {
-  const files = flags.kubeconfig
-    ? [path.resolve(flags.kubeconfig)]
-    : env.KUBECONFIG
-      ? splitKubeconfigEnv(env.KUBECONFIG).map((p) => path.resolve(p))
-      : [path.join(env.HOME || env.USERPROFILE || os.homedir(), '.kube', 'config')];
-  const { load } = await import('js-yaml');
-  const parsed = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      continue;
-    }
-    parsed.push({ path: file, config: parseKubeconfig(load(text), file) });
-  }
-  return mergeKubeconfigs(parsed);
-}
-
 export function clusterSource(flags: KubeconfigFlags, env: NodeJS.ProcessEnv, debug: DebugLog): CompletionSource {
   let connection: Promise<{ kube: KubeClient; conn: ClusterConnection }> | undefined;
   const client = () =>
@@ -65,7 +42,8 @@ export function clusterSource(flags: KubeconfigFlags, env: NodeJS.ProcessEnv, de
     return { kube, namespace: namespace ?? conn.namespace };
   };
   let kubeconfig: Promise<RawKubeconfig> | undefined;
-  const config = () => (kubeconfig ??= readKubeconfig(flags, env));
+  // Completion never fails loudly: a missing or broken kubeconfig offers nothing.
+  const config = () => (kubeconfig ??= readMergedKubeconfig(flags, env).catch((): RawKubeconfig => ({})));
 
   return {
     async pods(namespace) {
@@ -79,8 +57,7 @@ export function clusterSource(flags: KubeconfigFlags, env: NodeJS.ProcessEnv, de
     },
     async containers(target, namespace) {
       const slash = target.indexOf('/');
-      const kindName = slash < 0 ? 'pod' : KIND_SPELLINGS[target.slice(0, slash).toLowerCase()];
-      const kind = TARGET_KINDS.find((k) => k.kind === kindName);
+      const kind = kindOf(slash < 0 ? 'pod' : target.slice(0, slash));
       const name = target.slice(slash + 1);
       if (!kind || !name) return [];
       const c = await inNamespace(namespace);

@@ -1,7 +1,7 @@
 /**
  * What the completer knows about the command line, as data: the flags (kept in
  * step with src/cli/args.ts and the help text by test/unit/completion) and the
- * target kinds. Pure, no imports, cheap to load.
+ * target kinds. Pure and cheap to load.
  */
 
 /** Where a flag's value comes from when completing it. */
@@ -55,36 +55,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'version', description: 'print the version' },
 ];
 
-/** API resource behind each target kind; `short` is what completion offers first. */
-export interface TargetKind {
-  kind: 'pod' | 'deployment' | 'statefulset' | 'daemonset' | 'replicaset' | 'job';
-  short: string;
-  long: string;
-  description: string;
-  /** List path in a namespace, e.g. /apis/apps/v1/namespaces/NS/deployments. */
-  listPath(namespace: string): string;
-}
-
-const ns = encodeURIComponent;
-
-export const TARGET_KINDS: readonly TargetKind[] = [
-  { kind: 'deployment', short: 'deploy', long: 'deployment', description: 'a running, ready pod of a deployment', listPath: (n) => `/apis/apps/v1/namespaces/${ns(n)}/deployments` },
-  { kind: 'statefulset', short: 'sts', long: 'statefulset', description: 'a running, ready pod of a statefulset', listPath: (n) => `/apis/apps/v1/namespaces/${ns(n)}/statefulsets` },
-  { kind: 'daemonset', short: 'ds', long: 'daemonset', description: 'a running, ready pod of a daemonset', listPath: (n) => `/apis/apps/v1/namespaces/${ns(n)}/daemonsets` },
-  { kind: 'replicaset', short: 'rs', long: 'replicaset', description: 'a running, ready pod of a replicaset', listPath: (n) => `/apis/apps/v1/namespaces/${ns(n)}/replicasets` },
-  { kind: 'job', short: 'job', long: 'job', description: 'a running pod of a job', listPath: (n) => `/apis/batch/v1/namespaces/${ns(n)}/jobs` },
-  { kind: 'pod', short: 'pod', long: 'pod', description: 'a pod by name', listPath: (n) => `/api/v1/namespaces/${ns(n)}/pods` },
-];
-
-/** The KIND/ spellings the plugin accepts (src/cli/options.ts), mapped to their kind. */
-export const KIND_SPELLINGS: Readonly<Record<string, TargetKind['kind']>> = {
-  po: 'pod', pod: 'pod', pods: 'pod',
-  deploy: 'deployment', deployment: 'deployment', deployments: 'deployment', 'deployment.apps': 'deployment', 'deployments.apps': 'deployment',
-  sts: 'statefulset', statefulset: 'statefulset', statefulsets: 'statefulset', 'statefulset.apps': 'statefulset', 'statefulsets.apps': 'statefulset',
-  ds: 'daemonset', daemonset: 'daemonset', daemonsets: 'daemonset', 'daemonset.apps': 'daemonset', 'daemonsets.apps': 'daemonset',
-  rs: 'replicaset', replicaset: 'replicaset', replicasets: 'replicaset', 'replicaset.apps': 'replicaset', 'replicasets.apps': 'replicaset',
-  job: 'job', jobs: 'job', 'job.batch': 'job', 'jobs.batch': 'job',
-};
+// The target kinds live in src/kinds.ts, shared with the argument parser.
+export { KIND_SPELLINGS, TARGET_KINDS, type TargetKind } from '../kinds.js';
 
 /** cobra's ShellCompDirective bits (github.com/spf13/cobra completions.go), which kubectl relays. */
 export const Directive = {

@@ -1,27 +1,20 @@
 import type { V1LabelSelector, V1Pod } from '@kubernetes/client-node';
-import type { TargetRef, WorkloadKind } from '../cli/options.js';
+import type { TargetRef } from '../cli/options.js';
+import { TARGET_KINDS } from '../kinds.js';
 import { AmbiguousError } from '../errors.js';
 import { explainGetError, getPod, listPods } from './pods.js';
 import type { KubeClient } from './rest.js';
 
-const WORKLOAD_PATHS: Record<Exclude<WorkloadKind, 'pod'>, { api: string; plural: string; short: string }> = {
-  deployment: { api: '/apis/apps/v1', plural: 'deployments', short: 'deploy' },
-  statefulset: { api: '/apis/apps/v1', plural: 'statefulsets', short: 'sts' },
-  daemonset: { api: '/apis/apps/v1', plural: 'daemonsets', short: 'ds' },
-  replicaset: { api: '/apis/apps/v1', plural: 'replicasets', short: 'rs' },
-  job: { api: '/apis/batch/v1', plural: 'jobs', short: 'job' },
-};
 
 /** Finds the pod to debug: the named one, or a running, ready pod of a workload (as `kubectl exec deploy/x` does). */
 export async function resolvePod(kube: KubeClient, ns: string, ref: TargetRef): Promise<V1Pod> {
   if (ref.kind === 'pod') return getPod(kube, ns, ref.name);
-  const w = WORKLOAD_PATHS[ref.kind];
+  const w = TARGET_KINDS.find((k) => k.kind === ref.kind);
+  if (!w) throw new Error(`unknown kind ${ref.kind}`);
   const label = `${w.short}/${ref.name}`;
   let selector: V1LabelSelector | undefined;
   try {
-    const obj = await kube.get<{ spec?: { selector?: V1LabelSelector } }>(
-      `${w.api}/namespaces/${encodeURIComponent(ns)}/${w.plural}/${encodeURIComponent(ref.name)}`,
-    );
+    const obj = await kube.get<{ spec?: { selector?: V1LabelSelector } }>(w.objectPath(ns, ref.name));
     selector = obj.spec?.selector;
   } catch (err) {
     throw await explainGetError(kube, err, ns, `${ref.kind} "${ref.name}"`, `get ${w.plural}`);

@@ -19,6 +19,7 @@ import {
   type KubeconfigFile,
   type RawExecConfig,
   type RawCluster,
+  type RawKubeconfig,
   type RawUser,
   type SelectedContext,
 } from './merge.js';
@@ -241,10 +242,14 @@ export async function staticOptions(cluster: RawCluster, user: RawUser): Promise
   return opts;
 }
 
+/** The kubeconfig kubectl would see: --kubeconfig, else every KUBECONFIG file, else ~/.kube/config, merged. */
+export async function readMergedKubeconfig(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<RawKubeconfig> {
+  return mergeKubeconfigs(await parseFiles(await readKubeconfigTexts(flags, env)));
+}
+
 export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<ClusterConnection> {
   const requestTimeoutMs = parseRequestTimeout(flags.requestTimeout);
-  const files = await parseFiles(await readKubeconfigTexts(flags, env));
-  const merged = mergeKubeconfigs(files);
+  const merged = await readMergedKubeconfig(flags, env);
   const sel = selectContext(merged, flags);
 
   const cluster = merged.clusters?.find((c) => c.name === sel.clusterName)?.cluster ?? {};

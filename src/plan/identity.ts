@@ -17,6 +17,12 @@ export interface Identity {
   source: IdentitySource;
 }
 
+/** An image config's User as numbers; the group may be left to the runtime. */
+export interface ImageUser {
+  uid: number;
+  gid: number | undefined;
+}
+
 /** distroless `nonroot`: the most likely identity when nothing says otherwise. */
 export const NONROOT = 65532;
 
@@ -26,7 +32,7 @@ export interface IdentityInput {
   uid?: number | undefined;
   gid?: number | undefined;
   /** The image config's User, already resolved to numbers, if it was readable. */
-  imageUser?: { uid: number; gid: number | undefined } | undefined;
+  imageUser?: ImageUser | undefined;
 }
 
 /**
@@ -84,7 +90,7 @@ export function describeIdentity(id: Identity): string {
 }
 
 /** Parses an image config `User` ("65532", "65532:65532", "nonroot" is unusable). */
-export function parseImageUser(user: string | undefined): { uid: number; gid: number | undefined } | undefined {
+export function parseImageUser(user: string | undefined): ImageUser | undefined {
   if (user === undefined || user === '') return { uid: 0, gid: 0 };
   const [u, g] = user.split(':');
   if (u === undefined || !/^\d+$/.test(u)) return undefined;

@@ -1,7 +1,7 @@
 import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import type { Options } from '../cli/options.js';
 import { buildDebugContainer, debuggerName, type DebuggerMode } from './container.js';
-import { decideIdentity, type Identity } from './identity.js';
+import { decideIdentity, type Identity, type ImageUser } from './identity.js';
 import { findReusableDebugger } from './reuse.js';
 import { decideSecurity, type ProfileName, type PsaLevel } from './security.js';
 import { assertDebuggable, chooseTarget, type Target } from './target.js';
@@ -30,7 +30,7 @@ export interface PlanInput {
   random: () => number;
   /** Set when a first debugger found the target's real identity. */
   identity?: Identity | undefined;
-  imageUser?: { uid: number; gid: number | undefined } | undefined;
+  imageUser?: ImageUser | undefined;
 }
 
 export function makePlan(input: PlanInput): DebugPlan {

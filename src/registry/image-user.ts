@@ -5,7 +5,7 @@
  * is one log line.
  */
 import { createHash } from 'node:crypto';
-import { parseImageUser } from '../plan/identity.js';
+import { parseImageUser, type ImageUser } from '../plan/identity.js';
 import { RegistryClient, RegistryLookupError } from './client.js';
 import { findCredentials } from './credentials.js';
 import { formatReference, parseDigest, parseImageID, parseImageReference, type ImageReference } from './reference.js';
@@ -24,10 +24,7 @@ export interface ImageUserInput {
   log?: (line: string) => void;
 }
 
-export interface ImageUser {
-  uid: number;
-  gid: number | undefined;
-}
+export type { ImageUser };
 
 export const MEDIA_TYPES = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',

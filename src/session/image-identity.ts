@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeClient } from '../kube/rest.js';
+import type { ImageUser } from '../plan/identity.js';
 import { containerStatus, type Target } from '../plan/target.js';
 import type { Emit } from '../progress/events.js';
 
-export type ImageUser = { uid: number; gid: number | undefined };
 
 /**
  * The image config's User is only worth a registry round trip when the
