@@ -3,7 +3,7 @@
 # shellcheck shell=bash
 
 DEBIAN_PACKAGES=(etcd-server containernetworking-plugins docker-registry busybox-static
-  libseccomp-dev pkg-config gcc iptables conntrack socat openssl ca-certificates tzdata iproute2 util-linux curl tmux)
+  libseccomp-dev pkg-config gcc iptables conntrack socat openssl ca-certificates tzdata iproute2 util-linux curl tmux time)
 
 ensure_packages() {
   local missing=() p
