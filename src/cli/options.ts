@@ -1,40 +1,12 @@
 import { UsageError } from '../errors.js';
-import { kindOf, type WorkloadKind } from '../kinds.js';
+import { kindOf } from '../kinds.js';
 import type { KubeconfigFlags } from '../kubeconfig/load.js';
 import { DEFAULT_IMAGE } from '../plan/container.js';
-import { PROFILES, type ProfileName } from '../plan/security.js';
+import { PROFILES } from '../plan/security.js';
 
 export { WORKLOAD_KINDS, type WorkloadKind } from '../kinds.js';
-
-export interface TargetRef {
-  kind: WorkloadKind;
-  name: string;
-}
-
-export type DryRun = 'none' | 'client' | 'server';
-export type OutputFormat = 'yaml' | 'json';
-
-/** Every flag, converted and validated: nothing here needs the network. */
-export interface Options {
-  ref: TargetRef;
-  command: string[];
-  container: string | undefined;
-  image: string;
-  imagePullPolicy: string | undefined;
-  uid: number | undefined;
-  gid: number | undefined;
-  profile: ProfileName;
-  env: Record<string, string>;
-  forceNew: boolean;
-  timeoutMs: number;
-  idleTimeoutSeconds: number;
-  dryRun: DryRun;
-  output: OutputFormat | undefined;
-  quiet: boolean;
-  verbose: boolean;
-  tty: boolean | undefined;
-  kube: KubeconfigFlags;
-}
+export type { DryRun, Options, OutputFormat, TargetRef } from '../options.js';
+import type { Options, TargetRef } from '../options.js';
 
 /** What the argument parser hands over: strings and booleans, unchecked. */
 export interface RawArgs {

@@ -1,5 +1,5 @@
 import type { V1LabelSelector, V1Pod } from '@kubernetes/client-node';
-import type { TargetRef } from '../cli/options.js';
+import type { TargetRef } from '../options.js';
 import { TARGET_KINDS } from '../kinds.js';
 import { AmbiguousError } from '../errors.js';
 import { explainGetError, getPod, listPods } from './pods.js';

@@ -1,5 +1,5 @@
 import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
-import type { Options } from '../cli/options.js';
+import type { Options } from '../options.js';
 import { buildDebugContainer, debuggerName, type DebuggerMode } from './container.js';
 import { decideIdentity, type Identity, type ImageUser } from './identity.js';
 import { findReusableDebugger } from './reuse.js';

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { Options } from '../cli/options.js';
+import type { Options } from '../options.js';
 import type { loadConnection } from '../kubeconfig/load.js';
 import { debuggerState, getPod } from '../kube/pods.js';
 import type { KubeClient } from '../kube/rest.js';

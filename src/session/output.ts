@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Options } from '../cli/options.js';
+import type { Options } from '../options.js';
 import { addEphemeralContainer } from '../kube/pods.js';
 import type { KubeClient } from '../kube/rest.js';
 import type { DebugPlan } from '../plan/plan.js';

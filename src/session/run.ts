@@ -1,4 +1,4 @@
-import type { Options } from '../cli/options.js';
+import type { Options } from '../options.js';
 import { ForbiddenError, TargetUnreachableError } from '../errors.js';
 import { loadConnection, redactHeaders } from '../kubeconfig/load.js';
 import { canI } from '../kube/access.js';

@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Options } from '../cli/options.js';
+import type { Options } from '../options.js';
 import { DebuggerFailedError } from '../errors.js';
 import { addEphemeralContainer, waitForDebugger, type DebuggerState } from '../kube/pods.js';
 import type { KubeClient } from '../kube/rest.js';

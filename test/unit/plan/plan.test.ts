@@ -1,6 +1,6 @@
 import type { V1ContainerStatus, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { Options } from '../../../src/cli/options.js';
+import type { Options } from '../../../src/options.js';
 import { NotFoundError, NotRunningError, PodSecurityError, UsageError } from '../../../src/errors.js';
 import { DEFAULT_IMAGE } from '../../../src/plan/container.js';
 import { makePlan, type DebugPlan, type PlanInput } from '../../../src/plan/plan.js';

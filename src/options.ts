@@ -1,0 +1,38 @@
+/**
+ * The typed options of one run, as every layer below the CLI sees them. The
+ * CLI (src/cli/options.ts) builds them from flags; plan/, kube/ and session/
+ * read them without reaching up into the CLI.
+ */
+import type { WorkloadKind } from './kinds.js';
+import type { KubeconfigFlags } from './kubeconfig/load.js';
+import type { ProfileName } from './plan/security.js';
+
+export interface TargetRef {
+  kind: WorkloadKind;
+  name: string;
+}
+
+export type DryRun = 'none' | 'client' | 'server';
+export type OutputFormat = 'yaml' | 'json';
+
+/** Every flag, converted and validated: nothing here needs the network. */
+export interface Options {
+  ref: TargetRef;
+  command: string[];
+  container: string | undefined;
+  image: string;
+  imagePullPolicy: string | undefined;
+  uid: number | undefined;
+  gid: number | undefined;
+  profile: ProfileName;
+  env: Record<string, string>;
+  forceNew: boolean;
+  timeoutMs: number;
+  idleTimeoutSeconds: number;
+  dryRun: DryRun;
+  output: OutputFormat | undefined;
+  quiet: boolean;
+  verbose: boolean;
+  tty: boolean | undefined;
+  kube: KubeconfigFlags;
+}
