@@ -9,6 +9,7 @@ export type IdentitySource =
   | 'pod-securityContext'
   | 'image' // the image config's User, read from the registry
   | 'probe' // nothing known: start as nonroot, let the keeper report the truth
+  | 'profile' // --profile general: root with SYS_PTRACE, whoever the target is
   | 'correction'; // the keeper found the target's real identity
 
 export interface Identity {
@@ -84,6 +85,7 @@ export function describeIdentity(id: Identity): string {
     'pod-securityContext': "the pod's securityContext",
     image: "the image's User",
     probe: 'a guess (distroless nonroot); corrected automatically if wrong',
+    profile: '--profile general: root with SYS_PTRACE, opens any target',
     correction: "the target's real identity, found by the first debugger",
   };
   return `uid ${id.uid} gid ${id.gid} (${from[id.source]})`;

@@ -1,12 +1,14 @@
 import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import type { Options } from '../options.js';
-import { buildDebugContainer, debuggerName, type DebuggerMode } from './container.js';
+import { buildDebugContainer, debuggerName, reuseKey, sharedDebuggerName, type DebuggerMode } from './container.js';
 import { decideIdentity, type Identity, type ImageUser } from './identity.js';
-import { findReusableDebugger } from './reuse.js';
+import { findReusableDebugger, type Reusable } from './reuse.js';
 import { decideSecurity, type ProfileName, type PsaLevel } from './security.js';
 import { assertDebuggable, chooseTarget, type Target } from './target.js';
 
-export type PlanAction = { kind: 'reuse'; container: string } | { kind: 'create'; container: V1EphemeralContainer };
+export type PlanAction =
+  | { kind: 'reuse'; container: string; state: Reusable['state'] }
+  | { kind: 'create'; container: V1EphemeralContainer };
 
 /** Everything decided before the cluster is changed; what --dry-run shows. */
 export interface DebugPlan {
@@ -37,38 +39,36 @@ export function makePlan(input: PlanInput): DebugPlan {
   const { pod, options, mode } = input;
   const target = chooseTarget(pod, options.container);
   assertDebuggable(pod, target);
-  const identity =
+  const identity: Identity =
     input.identity ??
-    decideIdentity({ pod, container: target.container, uid: options.uid, gid: options.gid, imageUser: input.imageUser });
+    (options.profile === 'general' && options.uid === undefined && options.gid === undefined
+      ? { uid: 0, gid: 0, source: 'profile' }
+      : decideIdentity({ pod, container: target.container, uid: options.uid, gid: options.gid, imageUser: input.imageUser }));
   const security = decideSecurity({ identity, profile: options.profile, psaLevel: input.psaLevel });
   const interactive = options.command.length === 0;
   const tty = options.tty ?? (interactive && input.stdinIsTTY);
   // An interactive shell reads the terminal; a command reads stdin only when
   // something is piped in, so a runbook step never waits on a terminal.
   const stdin = interactive || !input.stdinIsTTY || tty;
-  const reusable =
-    mode === 'exec' && !options.forceNew
-      ? findReusableDebugger({ pod, target: target.container, image: options.image, identity, env: options.env })
-      : undefined;
-  const action: PlanAction = reusable
-    ? { kind: 'reuse', container: reusable }
-    : {
-        kind: 'create',
-        container: buildDebugContainer({
-          pod,
-          name: debuggerName(pod, input.random),
-          image: options.image,
-          imagePullPolicy: options.imagePullPolicy,
-          target,
-          identity,
-          securityContext: security.securityContext,
-          env: options.env,
-          mode,
-          command: options.command,
-          tty,
-          idleTimeoutSeconds: options.idleTimeoutSeconds,
-        }),
-      };
+  const spec = buildDebugContainer({
+    pod,
+    name: '',
+    image: options.image,
+    imagePullPolicy: options.imagePullPolicy,
+    target,
+    identity,
+    securityContext: security.securityContext,
+    env: options.env,
+    mode,
+    command: options.command,
+    tty,
+    idleTimeoutSeconds: options.idleTimeoutSeconds,
+  });
+  // Attach debuggers are one session each (the session is their main process).
+  const shared = mode === 'exec' && !options.forceNew;
+  const reusable = shared ? findReusableDebugger(pod, spec) : undefined;
+  spec.name = shared ? sharedDebuggerName(pod, reuseKey(spec)) : debuggerName(pod, input.random);
+  const action: PlanAction = reusable ? { kind: 'reuse', container: reusable.name, state: reusable.state } : { kind: 'create', container: spec };
   return {
     namespace: pod.metadata?.namespace ?? '',
     pod: pod.metadata?.name ?? '',

@@ -1,50 +1,44 @@
 import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
-import { NAME_PREFIX } from './container.js';
-import type { Identity } from './identity.js';
+import { canonicalJSON, NAME_PREFIX, reuseKey } from './container.js';
+
+export interface Reusable {
+  name: string;
+  /** `starting`: in the spec, not yet reported running (the kubelet lags up to a PLEG period). */
+  state: 'running' | 'starting';
+}
 
 /**
  * Ephemeral containers can never be removed, so a runbook running ten
- * commands must not leave ten behind: a running keeper for the same target,
- * image and identity serves every later session.
+ * commands must not leave ten behind. The debugger a run would add is named
+ * after a digest of its whole spec (reuseKey): image, identity, security
+ * context, idle timeout, environment, target. Any debugger of that name that
+ * has not exited serves the run, even one still starting; anything that
+ * differs in what the debugger may do or how long it lives has another name
+ * and is never reused by mistake.
  */
-export function findReusableDebugger(input: {
-  pod: V1Pod;
-  target: string;
-  image: string;
-  identity: Identity;
-  /** --env: sessions inherit the keeper's environment, so it must match. */
-  env: Record<string, string>;
-}): string | undefined {
-  const { pod } = input;
-  // Start times, not list order: a strategic merge patch does not append.
-  const started = new Map<string, number>();
-  for (const s of pod.status?.ephemeralContainerStatuses ?? []) {
-    if (s.state?.running) started.set(s.name, new Date(s.state.running.startedAt ?? 0).getTime());
+export function findReusableDebugger(pod: V1Pod, wanted: V1EphemeralContainer): Reusable | undefined {
+  const base = NAME_PREFIX + reuseKey(wanted);
+  const generation = new RegExp(`^${base}(?:-(\\d+))?$`);
+  const statuses = new Map((pod.status?.ephemeralContainerStatuses ?? []).map((s) => [s.name, s]));
+  let best: { name: string; state: Reusable['state']; rank: number } | undefined;
+  for (const c of pod.spec?.ephemeralContainers ?? []) {
+    const m = generation.exec(c.name);
+    if (!m || !sameDebugger(c, wanted)) continue;
+    const state = statuses.get(c.name)?.state;
+    if (state?.terminated) continue;
+    const running = state?.running !== undefined;
+    // A running one first, then the newest generation.
+    const rank = (running ? 1_000_000 : 0) + Number(m[1] ?? 1);
+    if (!best || rank > best.rank) best = { name: c.name, state: running ? 'running' : 'starting', rank };
   }
-  const candidates = (pod.spec?.ephemeralContainers ?? []).filter(
-    (c) =>
-      c.name.startsWith(NAME_PREFIX) &&
-      started.has(c.name) &&
-      c.targetContainerName === input.target &&
-      c.image === input.image &&
-      envValue(c, 'DD_MODE') === 'exec' &&
-      c.securityContext?.runAsUser === input.identity.uid &&
-      c.securityContext?.runAsGroup === input.identity.gid &&
-      sameUserEnv(c, input.env),
-  );
-  // The newest is the most likely to outlive this session.
-  candidates.sort((a, b) => (started.get(a.name) ?? 0) - (started.get(b.name) ?? 0));
-  return candidates.at(-1)?.name;
+  return best && { name: best.name, state: best.state };
 }
 
-function sameUserEnv(c: V1EphemeralContainer, env: Record<string, string>): boolean {
-  const theirs = (c.env ?? []).filter((e) => !e.name.startsWith('DD_'));
-  const ours = Object.entries(env);
-  return theirs.length === ours.length && theirs.every((e) => Object.hasOwn(env, e.name) && env[e.name] === (e.value ?? ''));
-}
-
-function envValue(c: V1EphemeralContainer, name: string): string | undefined {
-  return c.env?.find((e) => e.name === name)?.value;
+/** The fields the API server stores as sent (it defaults others, e.g. imagePullPolicy). */
+function sameDebugger(a: V1EphemeralContainer, b: V1EphemeralContainer): boolean {
+  const pick = (c: V1EphemeralContainer) =>
+    canonicalJSON([c.image, c.targetContainerName, c.command, c.args, c.env, c.securityContext, c.terminationMessagePolicy]);
+  return pick(a) === pick(b);
 }
 
 /** Earlier debuggers of this plugin, for messages about Pod Security. */

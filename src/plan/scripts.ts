@@ -9,6 +9,12 @@
  *          has run for DD_IDLE_TIMEOUT seconds.
  * session: what each exec runs: waits for the keeper, registers itself, and
  *          starts a shell (or the user's command) in the target's root.
+ * guard:   a second, quiet exec beside each session that lasts longer than a
+ *          moment: the plugin writes a heartbeat line to it every few seconds.
+ *          When the plugin's connection is gone (closed, cut, black-holed,
+ *          killed) the heartbeats stop and the keeper ends that session: the
+ *          kubelet never ends an exec whose client went away, and an orphaned
+ *          `sh -i` would otherwise keep the debugger alive forever.
  * attach:  the debugger's main process when exec is not allowed: finds the
  *          target itself, waits for the plugin to attach, then runs the session.
  */
@@ -18,6 +24,21 @@ export const STATE_DIR = '/tmp/.distroless-debug';
 export const MISMATCH_EXIT = 3;
 /** Termination message prefix the plugin parses to correct the identity. */
 export const MISMATCH_PREFIX = 'identity-mismatch';
+/** How often the plugin writes a heartbeat line to a session's guard, in seconds. */
+export const HEARTBEAT_SECONDS = 2;
+/** A guardless session is trusted this long after it starts (short commands never open a guard). */
+export const GUARD_DELAY_SECONDS = 1;
+
+/**
+ * How long a session may go without a heartbeat before the keeper ends it.
+ * Never longer than the idle timeout, so the debugger exits within the idle
+ * timeout after its last connection is gone; never shorter than a few
+ * heartbeats, so a busy network does not end a healthy session.
+ */
+export function leaseSeconds(idleTimeoutSeconds: number): number {
+  if (idleTimeoutSeconds <= 0) return 30;
+  return Math.min(30, Math.max(3 * HEARTBEAT_SECONDS, idleTimeoutSeconds));
+}
 
 const prelude = `set -u
 proc=\${DD_PROC:-/proc}
@@ -50,8 +71,41 @@ const checkAccess = `check_access() {
   return 1
 }`;
 
+// Ends an orphaned session: every process in its terminal session when it
+// leads one (an interactive shell's jobs live in their own process groups),
+// else its descendants; HUP first, like a closed terminal, then KILL.
+const endSession = `session_procs() {
+  root=$1
+  lead=
+  s=$(cat "$proc/$root/stat" 2>/dev/null) && s=\${s##*) } && set -- $s && [ "\${4:-}" = "$root" ] && lead=1
+  kids=" $root "
+  changed=1
+  while [ -n "$changed" ]; do
+    changed=
+    for d in "$proc"/[0-9]*; do
+      p=\${d##*/}
+      case "$kids" in *" $p "*) continue ;; esac
+      s=$(cat "$d/stat" 2>/dev/null) || continue
+      s=\${s##*) }
+      set -- $s
+      if { [ -n "$lead" ] && [ "\${4:-}" = "$root" ]; } || case "$kids" in *" \${2:-x} "*) true ;; *) false ;; esac; then
+        kids="$kids$p "
+        changed=1
+      fi
+    done
+  done
+  echo $kids
+}
+end_session() {
+  victims=$(session_procs "$1")
+  kill -HUP $victims 2>/dev/null
+  sleep 1
+  kill -KILL $victims 2>/dev/null
+  return 0
+}`;
+
 function sessionBody(prompt: string): string {
-  return `touch "$dir/sessions/$$" 2>/dev/null || true
+  return `echo "$$ $(date +%s)" > "$dir/sessions/$sid" 2>/dev/null || true
 export TARGET_PID="$pid" TARGET_ROOT="$proc/$pid/root" HOME="$proc/$pid/root"
 cd "$TARGET_ROOT" || exit 125
 if [ $# -eq 0 ]; then
@@ -63,7 +117,8 @@ else
   "$@"
   rc=$?
 fi
-rm -f "$dir/sessions/$$"
+date +%s > "$dir/last" 2>/dev/null
+rm -f "$dir/sessions/$sid" "$dir/leases/$sid"
 exit $rc`;
 }
 
@@ -71,33 +126,55 @@ export function keeperScript(): string {
   return `${prelude}
 ${findTarget}
 ${checkAccess}
-mkdir -p "$dir/sessions"
+${endSession}
+mkdir -p "$dir/sessions" "$dir/leases"
 find_target
 if ! check_access; then exit ${MISMATCH_EXIT}; fi
 echo "$pid" > "$dir/pid.tmp" && mv "$dir/pid.tmp" "$dir/pid"
 echo "distroless-debug: target pid $pid, its files are at $proc/$pid/root"
 trap 'exit 0' TERM INT HUP
 idle=\${DD_IDLE_TIMEOUT:-600}
+lease=\${DD_LEASE:-30}
 step=5
-if [ "$idle" -gt 0 ] && [ "$idle" -lt 20 ]; then step=1; fi
+if [ "$idle" -lt 60 ] || [ "$lease" -lt 20 ]; then step=1; fi
 last=$(date +%s)
 while :; do
   sleep "$step" & wait $!
   now=$(date +%s)
+  # A session that ended normally records when.
+  if [ -s "$dir/last" ]; then t=$(cat "$dir/last" 2>/dev/null); if [ "\${t:-0}" -gt "$last" ] 2>/dev/null; then last=$t; fi; fi
   for f in "$dir"/sessions/*; do
     [ -e "$f" ] || continue
-    if kill -0 "\${f##*/}" 2>/dev/null; then last=$now; else rm -f "$f"; fi
+    sid=\${f##*/}
+    read -r spid sstart < "$f" 2>/dev/null || continue
+    # The lease: the guard's last heartbeat, or the session's start (a short
+    # command never opens a guard; one that runs longer soon has one).
+    seen=$(cat "$dir/leases/$sid" 2>/dev/null)
+    seen=\${seen:-\${sstart:-0}}
+    if ! kill -0 "$spid" 2>/dev/null; then rm -f "$f" "$dir/leases/$sid"; continue; fi
+    if [ $((now - seen)) -ge "$lease" ]; then
+      echo "distroless-debug: session $sid (pid $spid) lost its connection; ending it"
+      end_session "$spid"
+      rm -f "$f" "$dir/leases/$sid"
+      continue
+    fi
+    if [ "$seen" -gt "$last" ]; then last=$seen; fi
+    live=1
   done
-  if [ "$idle" -gt 0 ] && [ $((now - last)) -ge "$idle" ]; then
+  if [ -z "\${live:-}" ] && [ "$idle" -gt 0 ] && [ $((now - last)) -ge "$idle" ]; then
     echo "distroless-debug: no session for \${idle}s; exiting"
     printf 'idle-timeout %s\\n' "$idle" > "$termlog" 2>/dev/null
     exit 0
   fi
+  live=
 done`;
 }
 
+/** Each exec: `sh -c SCRIPT distroless-debug-session SESSION_ID [COMMAND...]`. */
 export function sessionScript(prompt: string): string {
   return `${prelude}
+sid=$1
+shift
 i=0
 while [ ! -s "$dir/pid" ]; do
   i=$((i + 1))
@@ -108,6 +185,24 @@ pid=$(cat "$dir/pid")
 ${sessionBody(prompt)}`;
 }
 
+/**
+ * Each guard: `sh -c SCRIPT distroless-debug-guard SESSION_ID TIMEOUT`. Every
+ * heartbeat line renews the session's lease; end of input (the plugin left or
+ * its connection closed) or silence for TIMEOUT seconds (a black-holed
+ * network) expires it at once, and the keeper ends the session.
+ */
+export function guardScript(): string {
+  return `${prelude}
+sid=$1
+wait_s=$2
+mkdir -p "$dir/leases" 2>/dev/null
+while read -t "$wait_s" -r _beat; do
+  date +%s > "$dir/leases/$sid"
+done
+if [ -e "$dir/sessions/$sid" ]; then echo 0 > "$dir/leases/$sid"; fi
+exit 0`;
+}
+
 export function attachScript(prompt: string): string {
   return `${prelude}
 ${findTarget}
@@ -115,6 +210,7 @@ ${checkAccess}
 mkdir -p "$dir/sessions" 2>/dev/null
 find_target
 if ! check_access; then exit ${MISMATCH_EXIT}; fi
+sid=attach
 # Output written before the plugin attaches would be lost: wait for its go.
 if [ -t 0 ]; then stty -echo; read -r _go; stty echo; else read -r _go || true; fi
 ${sessionBody(prompt)}`;

@@ -31,6 +31,12 @@ const runtimeDefaultSeccomp: Applier = (sc) => {
 const allowProcessTracing: Applier = (sc) => {
   sc.capabilities = { ...sc.capabilities, add: ['SYS_PTRACE'] };
 };
+// Capabilities given to a non-root process land only in its bounding set
+// (no ambient set in containers): SYS_PTRACE is usable only by root.
+const runAsRoot: Applier = (sc) => {
+  sc.runAsUser = 0;
+  sc.runAsGroup = 0;
+};
 
 /**
  * A non-root debugger with the target's UID needs no capability at all to
@@ -42,7 +48,11 @@ const least: Applier[] = [runAsIdentity, noPrivilegeEscalation, runtimeDefaultSe
 const appliers: Record<Exclude<ProfileName, 'auto'>, (id: Identity) => Applier[]> = {
   restricted: () => [...least, dropAllCapabilities],
   baseline: (id) => (id.uid === 0 ? least : [...least, dropAllCapabilities]),
-  general: () => [runAsIdentity, allowProcessTracing],
+  // The escape hatch: root with the runtime's default capabilities plus
+  // SYS_PTRACE opens any target (another UID, a non-dumpable process, a root
+  // target's full capability set). Still no privilege escalation, still
+  // seccomp RuntimeDefault, never privileged, no host namespaces.
+  general: () => [runAsRoot, noPrivilegeEscalation, runtimeDefaultSeccomp, allowProcessTracing],
 };
 
 export function decideSecurity(input: {
@@ -61,6 +71,14 @@ export function decideSecurity(input: {
     profile = identity.uid === 0 ? 'baseline' : 'restricted';
   } else {
     profile = input.profile;
+  }
+  if (profile === 'general' && (psaLevel === 'baseline' || psaLevel === 'restricted')) {
+    throw new PodSecurityError(
+      `the namespace enforces Pod Security "${psaLevel}", which forbids the SYS_PTRACE capability of --profile general; drop --profile general, or ask an admin to debug from a namespace with "privileged"`,
+    );
+  }
+  if (profile === 'general' && identity.uid !== 0) {
+    throw new UsageError(`--profile general runs the debugger as root (uid 0) with SYS_PTRACE; drop --uid/--gid (got uid ${identity.uid})`);
   }
   if (profile === 'restricted' && identity.uid === 0) {
     throw new UsageError(

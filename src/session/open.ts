@@ -4,10 +4,12 @@ import type { loadConnection } from '../kubeconfig/load.js';
 import { debuggerState, getPod } from '../kube/pods.js';
 import type { KubeClient } from '../kube/rest.js';
 import type { DebugPlan } from '../plan/plan.js';
-import { promptFor, sessionScript } from '../plan/scripts.js';
+import { leaseSeconds, promptFor, sessionScript } from '../plan/scripts.js';
 import { StreamRefusedError, TimeoutError } from '../errors.js';
 import type { Emit } from '../progress/events.js';
 import type { RunIO } from './run.js';
+import { startGuard } from './guard.js';
+import { ReplayableInput } from './replay-input.js';
 import { streamSession } from './stream.js';
 
 export interface SessionInput {
@@ -36,13 +38,7 @@ export async function openSession(input: SessionInput): Promise<number> {
       text: plan.session.command.length === 0 ? `shell in ${where}; cwd is the app's root, exit to leave` : `running in ${where}`,
     });
   };
-  if (plan.mode === 'exec') {
-    const command = ['/bin/sh', '-c', sessionScript(promptFor(plan.pod, plan.target.container)), 'distroless-debug-session', ...plan.session.command];
-    const exec = () => streamSession({ kube, conn: input.conn, plan, container, kind: 'exec', command, io, emit, onOutput: ready });
-    const code = await execWhenRunning(exec, input.running);
-    if (mayHaveNotRun(code)) await confirmRunning(input.running);
-    return code ?? 0;
-  }
+  if (plan.mode === 'exec') return openExec(input, ready);
   await input.running;
   ready();
   // attach: the debugger's main process is the session; it waits for a first line.
@@ -52,6 +48,74 @@ export async function openSession(input: SessionInput): Promise<number> {
   else stdin.end();
   await streamSession({ kube, conn: input.conn, plan, container, kind: 'attach', command: [], io: { ...io, stdin: stdin as unknown as NodeJS.ReadStream }, emit });
   return attachExitCode(kube, plan, container);
+}
+
+async function openExec(input: SessionInput, ready: () => void): Promise<number> {
+  const { plan, container, kube, io, emit } = input;
+  const sid = sessionId(io.random);
+  const command = [
+    '/bin/sh',
+    '-c',
+    sessionScript(promptFor(plan.pod, plan.target.container)),
+    'distroless-debug-session',
+    sid,
+    ...plan.session.command,
+  ];
+  // Piped input into a debugger that may still refuse the exec: every attempt
+  // must see it from the start (a terminal is read live, as typed).
+  const replay = input.running && plan.session.stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin) : undefined;
+  let settleTimer: NodeJS.Timeout | undefined;
+  input.running?.then(
+    () => {
+      // Once the kubelet reports it running, a refusal no longer comes late.
+      settleTimer = setTimeout(() => replay?.settle(), 1500);
+      settleTimer.unref();
+    },
+    () => undefined,
+  );
+  const guard = startGuard({
+    conn: input.conn,
+    namespace: plan.namespace,
+    pod: plan.pod,
+    container,
+    sessionId: sid,
+    leaseSeconds: leaseSeconds(input.options.idleTimeoutSeconds),
+    emit,
+  });
+  const onOutput = () => {
+    replay?.settle();
+    ready();
+  };
+  try {
+    const exec = () =>
+      streamSession({
+        kube,
+        conn: input.conn,
+        plan,
+        container,
+        kind: 'exec',
+        command,
+        io: replay ? { ...io, stdin: replay.attempt() as unknown as NodeJS.ReadStream } : io,
+        emit,
+        onOutput,
+      });
+    const code = await execWhenRunning(exec, input.running);
+    if (mayHaveNotRun(code)) await confirmRunning(input.running);
+    return code ?? 0;
+  } finally {
+    clearTimeout(settleTimer);
+    guard.close();
+    replay?.close();
+  }
+}
+
+const SID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Names this session's files in the debugger (its registration and lease). */
+export function sessionId(random: () => number): string {
+  let id = '';
+  for (let i = 0; i < 10; i++) id += SID_ALPHABET[Math.floor(random() * SID_ALPHABET.length)];
+  return id;
 }
 
 /** Attach reports no exit code: the container's terminated state holds it. */

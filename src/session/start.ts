@@ -48,31 +48,42 @@ export async function startDebugger(input: StartInput): Promise<StartedDebugger>
   const { kube, options, emit, timed, plan } = input;
   const watching = new AbortController();
   const stop = () => watching.abort();
+  const watch = (pod: V1Pod, name: string, image: string): Promise<void> => {
+    const running = timed('container start', () =>
+      waitForDebugger({
+        kube,
+        ns: plan.namespace,
+        pod,
+        container: name,
+        image,
+        timeoutMs: options.timeoutMs,
+        onWaiting: (e) => emit({ kind: 'waiting', reason: e.reason, message: e.message }),
+        signal: watching.signal,
+      }),
+    ).then((state) => {
+      if (state.kind !== 'running') throw stoppedError(name, state);
+    });
+    running.catch(() => undefined); // observed by the session; never unhandled
+    return running;
+  };
   if (plan.action.kind === 'reuse') {
-    emit({ kind: 'info', text: `reusing debugger ${plan.action.container}, already running in this pod (--new for a fresh one)` });
-    return { container: plan.action.container, running: undefined, stop };
+    const { container, state } = plan.action;
+    if (state === 'running') {
+      emit({ kind: 'info', text: `reusing debugger ${container}, already running in this pod (--new for a fresh one)` });
+      return { container, running: undefined, stop };
+    }
+    // Added by an earlier or concurrent run and not reported running yet:
+    // one more debugger would be permanent, so wait for this one.
+    emit({ kind: 'info', text: `reusing debugger ${container}, still starting in this pod (--new for a fresh one)` });
+    emit({ kind: 'step', text: `Waiting for debugger ${container}` });
+    return { container, running: watch(input.pod, container, options.image), stop };
   }
   const spec = plan.action.container;
   emit({ kind: 'step', text: `Adding debugger ${spec.name} (${spec.image})` });
   const patched = await timed('patch', () => addEphemeralContainer(kube, plan.namespace, input.pod, spec, false));
   emit({ kind: 'info', text: `added debugger ${spec.name} (${spec.image})` });
   emit({ kind: 'step', text: `Starting debugger ${spec.name}` });
-  const running = timed('container start', () =>
-    waitForDebugger({
-      kube,
-      ns: plan.namespace,
-      pod: patched,
-      container: spec.name,
-      image: spec.image ?? '',
-      timeoutMs: options.timeoutMs,
-      onWaiting: (e) => emit({ kind: 'waiting', reason: e.reason, message: e.message }),
-      signal: watching.signal,
-    }),
-  ).then((state) => {
-    if (state.kind !== 'running') throw stoppedError(spec.name, state);
-  });
-  running.catch(() => undefined); // observed by the session; never unhandled
-  return { container: spec.name, running, stop };
+  return { container: spec.name, running: watch(patched, spec.name, spec.image ?? ''), stop };
 }
 
 function stoppedError(name: string, state: Extract<DebuggerState, { kind: 'terminated' }>): Error {

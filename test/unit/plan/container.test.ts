@@ -66,11 +66,12 @@ describe('buildDebugContainer', () => {
         env: [
           { name: 'DD_MODE', value: 'exec' },
           { name: 'DD_IDLE_TIMEOUT', value: '600' },
+          { name: 'DD_LEASE', value: '30' },
           { name: 'DD_TARGET_CID', value: 'abc123' },
         ],
         targetContainerName: 'app',
         securityContext: sc,
-        terminationMessagePolicy: 'FallbackToLogsOnError',
+        terminationMessagePolicy: 'File',
       },
     },
     {
@@ -83,11 +84,12 @@ describe('buildDebugContainer', () => {
         env: [
           { name: 'DD_MODE', value: 'exec' },
           { name: 'DD_IDLE_TIMEOUT', value: '600' },
+          { name: 'DD_LEASE', value: '30' },
           { name: 'DD_TARGET_CID', value: 'abc123' },
         ],
         targetContainerName: 'app',
         securityContext: sc,
-        terminationMessagePolicy: 'FallbackToLogsOnError',
+        terminationMessagePolicy: 'File',
       },
     },
     {
@@ -103,10 +105,11 @@ describe('buildDebugContainer', () => {
         env: [
           { name: 'DD_MODE', value: 'exec' },
           { name: 'DD_IDLE_TIMEOUT', value: '0' },
+          { name: 'DD_LEASE', value: '30' },
         ],
         targetContainerName: 'app',
         securityContext: sc,
-        terminationMessagePolicy: 'FallbackToLogsOnError',
+        terminationMessagePolicy: 'File',
       },
     },
     {
@@ -119,10 +122,11 @@ describe('buildDebugContainer', () => {
         env: [
           { name: 'DD_MODE', value: 'exec' },
           { name: 'DD_IDLE_TIMEOUT', value: '600' },
+          { name: 'DD_LEASE', value: '30' },
         ],
         targetContainerName: 'app',
         securityContext: sc,
-        terminationMessagePolicy: 'FallbackToLogsOnError',
+        terminationMessagePolicy: 'File',
       },
     },
     {
@@ -135,6 +139,7 @@ describe('buildDebugContainer', () => {
         env: [
           { name: 'DD_MODE', value: 'exec' },
           { name: 'DD_IDLE_TIMEOUT', value: '90' },
+          { name: 'DD_LEASE', value: '30' },
           { name: 'DD_TARGET_CID', value: 'abc123' },
           { name: 'FOO', value: 'bar' },
           { name: 'EMPTY', value: '' },
@@ -142,7 +147,7 @@ describe('buildDebugContainer', () => {
         ],
         targetContainerName: 'app',
         securityContext: sc,
-        terminationMessagePolicy: 'FallbackToLogsOnError',
+        terminationMessagePolicy: 'File',
         imagePullPolicy: 'Always',
       },
     },
@@ -160,7 +165,7 @@ describe('buildDebugContainer', () => {
         ],
         targetContainerName: 'app',
         securityContext: sc,
-        terminationMessagePolicy: 'FallbackToLogsOnError',
+        terminationMessagePolicy: 'File',
         imagePullPolicy: 'IfNotPresent',
         stdin: true,
         stdinOnce: true,
@@ -187,7 +192,7 @@ describe('buildDebugContainer', () => {
         ],
         targetContainerName: 'app',
         securityContext: sc,
-        terminationMessagePolicy: 'FallbackToLogsOnError',
+        terminationMessagePolicy: 'File',
         stdin: true,
         stdinOnce: true,
         tty: false,

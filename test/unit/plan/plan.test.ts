@@ -2,7 +2,7 @@ import type { V1ContainerStatus, V1EphemeralContainer, V1Pod } from '@kubernetes
 import { describe, expect, it } from 'vitest';
 import type { Options } from '../../../src/options.js';
 import { NotFoundError, NotRunningError, PodSecurityError, UsageError } from '../../../src/errors.js';
-import { DEFAULT_IMAGE } from '../../../src/plan/container.js';
+import { DEFAULT_IMAGE, NAME_PREFIX, reuseKey } from '../../../src/plan/container.js';
 import { makePlan, type DebugPlan, type PlanInput } from '../../../src/plan/plan.js';
 import { attachScript, keeperScript, promptFor } from '../../../src/plan/scripts.js';
 
@@ -61,15 +61,19 @@ function keeperFor(name: string, over: Partial<V1EphemeralContainer> = {}, env: 
     env: [
       { name: 'DD_MODE', value: 'exec' },
       { name: 'DD_IDLE_TIMEOUT', value: '600' },
+      { name: 'DD_LEASE', value: '30' },
       { name: 'DD_TARGET_CID', value: 'c0ffee' },
       ...env,
     ],
     targetContainerName: 'app',
     securityContext: STRICT,
-    terminationMessagePolicy: 'FallbackToLogsOnError',
+    terminationMessagePolicy: 'File',
     ...over,
   };
 }
+
+/** The shared name of a keeper spec: its reuse key. */
+const sharedName = (c: V1EphemeralContainer) => NAME_PREFIX + reuseKey(c);
 
 function makePod(opts: { ephemeral?: V1EphemeralContainer[]; running?: string[]; status?: Partial<V1ContainerStatus> } = {}): V1Pod {
   return {
@@ -102,21 +106,9 @@ function input(over: Partial<PlanInput> = {}): PlanInput {
 const target = { container: 'app', reason: 'only' as const, containerId: 'c0ffee', sharedPidNamespace: false };
 
 function created(env: Array<{ name: string; value: string }> = [], over: Partial<V1EphemeralContainer> = {}): V1EphemeralContainer {
-  return {
-    name: 'distroless-debug-bbbbb',
-    image: DEFAULT_IMAGE,
-    command: ['/bin/sh', '-c', keeperScript(), 'distroless-debug-keeper'],
-    env: [
-      { name: 'DD_MODE', value: 'exec' },
-      { name: 'DD_IDLE_TIMEOUT', value: '600' },
-      { name: 'DD_TARGET_CID', value: 'c0ffee' },
-      ...env,
-    ],
-    targetContainerName: 'app',
-    securityContext: STRICT,
-    terminationMessagePolicy: 'FallbackToLogsOnError',
-    ...over,
-  };
+  const c = keeperFor('', over, env);
+  // A shared keeper is named after its spec; a test may name it (--new).
+  return { ...c, name: over.name ?? sharedName(c) };
 }
 
 describe('makePlan', () => {
@@ -135,7 +127,8 @@ describe('makePlan', () => {
   });
 
   it('reuses a running keeper (whole plan)', () => {
-    const pod = makePod({ ephemeral: [keeperFor('distroless-debug-kkkkk')], running: ['distroless-debug-kkkkk'] });
+    const k = sharedName(keeperFor(''));
+    const pod = makePod({ ephemeral: [keeperFor(k)], running: [k] });
     const want: DebugPlan = {
       namespace: 'shop',
       pod: 'web-1',
@@ -143,29 +136,43 @@ describe('makePlan', () => {
       identity: { uid: 65532, gid: 65532, source: 'status' },
       profile: 'restricted',
       mode: 'exec',
-      action: { kind: 'reuse', container: 'distroless-debug-kkkkk' },
+      action: { kind: 'reuse', container: k, state: 'running' },
       session: { command: ['ls', '-l'], tty: false, stdin: false },
     };
     expect(makePlan(input({ pod, options: options({ command: ['ls', '-l'] }) }))).toStrictEqual(want);
   });
 
   it('--new creates even when a keeper could be reused, and avoids its name', () => {
-    const pod = makePod({ ephemeral: [keeperFor('distroless-debug-bbbbb')], running: ['distroless-debug-bbbbb'] });
+    const pod = makePod({
+      ephemeral: [keeperFor(sharedName(keeperFor(''))), keeperFor('distroless-debug-bbbbb')],
+      running: [sharedName(keeperFor('')), 'distroless-debug-bbbbb'],
+    });
     let n = 0;
     const random = () => (n++ < 5 ? 0 : 1 / 27 + 0.001); // bbbbb (taken), then ccccc
     const plan = makePlan(input({ pod, options: options({ forceNew: true }), random }));
     expect(plan.action).toStrictEqual({ kind: 'create', container: created([], { name: 'distroless-debug-ccccc' }) });
   });
 
-  it('does not reuse a keeper that is not running', () => {
-    const pod = makePod({ ephemeral: [keeperFor('distroless-debug-kkkkk')], running: [] });
-    expect(makePlan(input({ pod })).action).toStrictEqual({ kind: 'create', container: created() });
+  it('reuses a keeper that is still starting (in the spec, no status yet)', () => {
+    const k = sharedName(keeperFor(''));
+    const pod = makePod({ ephemeral: [keeperFor(k)], running: [] });
+    expect(makePlan(input({ pod })).action).toStrictEqual({ kind: 'reuse', container: k, state: 'starting' });
+  });
+
+  it('adds the next generation when the shared keeper has exited', () => {
+    const k = sharedName(keeperFor(''));
+    const pod = makePod({ ephemeral: [keeperFor(k)], running: [] });
+    pod.status!.ephemeralContainerStatuses = [
+      { name: k, image: DEFAULT_IMAGE, imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } },
+    ];
+    expect(makePlan(input({ pod })).action).toStrictEqual({ kind: 'create', container: created([], { name: `${k}-2` }) });
   });
 
   it('does not reuse a keeper running as another identity', () => {
+    const k = sharedName(keeperFor(''));
     const pod = makePod({
-      ephemeral: [keeperFor('distroless-debug-kkkkk')],
-      running: ['distroless-debug-kkkkk'],
+      ephemeral: [keeperFor(k)],
+      running: [k],
       status: { user: { linux: { uid: 1001, gid: 1001 } } },
     });
     const plan = makePlan(input({ pod }));
@@ -199,7 +206,7 @@ describe('makePlan', () => {
           ],
           targetContainerName: 'app',
           securityContext: STRICT,
-          terminationMessagePolicy: 'FallbackToLogsOnError',
+          terminationMessagePolicy: 'File',
           stdin: true,
           stdinOnce: true,
           tty: false,
@@ -272,7 +279,7 @@ describe('makePlan', () => {
           idleTimeoutSeconds: 30,
           uid: 1234,
           gid: 5678,
-          profile: 'general',
+          profile: 'baseline',
         }),
       }),
     );
@@ -281,28 +288,55 @@ describe('makePlan', () => {
       pod: 'web-1',
       target: { container: 'sidecar', reason: 'flag', containerId: '51de', sharedPidNamespace: false },
       identity: { uid: 1234, gid: 5678, source: 'flag' },
-      profile: 'general',
+      profile: 'baseline',
       mode: 'exec',
       action: {
         kind: 'create',
         container: {
-          name: 'distroless-debug-bbbbb',
+          name: expect.stringMatching(/^distroless-debug-[bcdfghjklmnpqrstvwxz2456789]{8}$/) as unknown as string,
           image: 'registry.local/bb:1',
           command: ['/bin/sh', '-c', keeperScript(), 'distroless-debug-keeper'],
           env: [
             { name: 'DD_MODE', value: 'exec' },
             { name: 'DD_IDLE_TIMEOUT', value: '30' },
+            { name: 'DD_LEASE', value: '30' },
             { name: 'DD_TARGET_CID', value: '51de' },
             { name: 'A', value: '1' },
           ],
           targetContainerName: 'sidecar',
-          securityContext: { runAsUser: 1234, runAsGroup: 5678, runAsNonRoot: true, capabilities: { add: ['SYS_PTRACE'] } },
-          terminationMessagePolicy: 'FallbackToLogsOnError',
+          securityContext: {
+            runAsUser: 1234,
+            runAsGroup: 5678,
+            runAsNonRoot: true,
+            allowPrivilegeEscalation: false,
+            seccompProfile: { type: 'RuntimeDefault' },
+            capabilities: { drop: ['ALL'] },
+          },
+          terminationMessagePolicy: 'File',
           imagePullPolicy: 'Never',
         },
       },
       session: { command: [], tty: true, stdin: true },
     } satisfies DebugPlan);
+  });
+
+  it('--profile general runs as root with SYS_PTRACE, whoever the target is', () => {
+    const plan = makePlan(input({ options: options({ profile: 'general' }) }));
+    expect(plan.identity).toStrictEqual({ uid: 0, gid: 0, source: 'profile' });
+    expect(plan.profile).toBe('general');
+    expect(plan.action.kind === 'create' && plan.action.container.securityContext).toStrictEqual({
+      runAsUser: 0,
+      runAsGroup: 0,
+      allowPrivilegeEscalation: false,
+      seccompProfile: { type: 'RuntimeDefault' },
+      capabilities: { add: ['SYS_PTRACE'] },
+    });
+  });
+
+  it('--profile general refuses a non-root --uid and a namespace that forbids SYS_PTRACE, before any change', () => {
+    expect(() => makePlan(input({ options: options({ profile: 'general', uid: 1001 }) }))).toThrow(UsageError);
+    expect(() => makePlan(input({ options: options({ profile: 'general' }), psaLevel: 'baseline' }))).toThrow(PodSecurityError);
+    expect(makePlan(input({ options: options({ profile: 'general', uid: 0 }) })).identity.uid).toBe(0);
   });
 
   it('uses the image user when the runtime does not report one', () => {
@@ -357,14 +391,16 @@ describe('makePlan', () => {
   // exec sessions inherit the keeper's environment, so reusing a keeper started without FOO silently drops
   // `--env FOO=1`. A keeper whose user env differs must not be reused.
   it('does not reuse a keeper whose --env differs', () => {
-    const pod = makePod({ ephemeral: [keeperFor('distroless-debug-kkkkk')], running: ['distroless-debug-kkkkk'] });
+    const k = sharedName(keeperFor(''));
+    const pod = makePod({ ephemeral: [keeperFor(k)], running: [k] });
     const plan = makePlan(input({ pod, options: options({ env: { FOO: '1' } }) }));
     expect(plan.action).toStrictEqual({ kind: 'create', container: created([{ name: 'FOO', value: '1' }]) });
   });
 
   it('reuses a keeper whose --env is the same', () => {
-    const pod = makePod({ ephemeral: [keeperFor('distroless-debug-kkkkk', {}, [{ name: 'FOO', value: '1' }])], running: ['distroless-debug-kkkkk'] });
+    const k = sharedName(keeperFor('', {}, [{ name: 'FOO', value: '1' }]));
+    const pod = makePod({ ephemeral: [keeperFor(k, {}, [{ name: 'FOO', value: '1' }])], running: [k] });
     const plan = makePlan(input({ pod, options: options({ env: { FOO: '1' } }) }));
-    expect(plan.action).toStrictEqual({ kind: 'reuse', container: 'distroless-debug-kkkkk' });
+    expect(plan.action).toStrictEqual({ kind: 'reuse', container: k, state: 'running' });
   });
 });

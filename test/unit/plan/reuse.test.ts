@@ -1,22 +1,36 @@
 import type { V1ContainerState, V1ContainerStatus, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { Identity } from '../../../src/plan/identity.js';
+import { canonicalJSON, NAME_PREFIX, reuseKey, sharedDebuggerName } from '../../../src/plan/container.js';
 import { findReusableDebugger, previousDebuggers } from '../../../src/plan/reuse.js';
 
 const IMAGE = 'docker.io/library/busybox:1.37.0';
-const id: Identity = { uid: 65532, gid: 65532, source: 'status' };
 const RUNNING: V1ContainerState = { running: { startedAt: new Date('2025-01-01T00:00:00Z') } };
+const WAITING: V1ContainerState = { waiting: { reason: 'ContainerCreating' } };
+const EXITED: V1ContainerState = { terminated: { exitCode: 0, message: 'idle-timeout 600\n' } };
 
-function eph(name: string, over: { target?: string; image?: string; mode?: string | null; uid?: number; gid?: number } = {}): V1EphemeralContainer {
-  const c: V1EphemeralContainer = {
-    name,
-    image: over.image ?? IMAGE,
-    targetContainerName: over.target ?? 'app',
-    securityContext: { runAsUser: over.uid ?? 65532, runAsGroup: over.gid ?? 65532 },
-    env: over.mode === null ? [{ name: 'DD_IDLE_TIMEOUT', value: '600' }] : [{ name: 'DD_MODE', value: over.mode ?? 'exec' }],
+/** What a run wants to add (name not yet chosen). */
+function wanted(over: Partial<V1EphemeralContainer> = {}): V1EphemeralContainer {
+  return {
+    name: '',
+    image: IMAGE,
+    command: ['/bin/sh', '-c', 'keeper', 'distroless-debug-keeper'],
+    env: [
+      { name: 'DD_MODE', value: 'exec' },
+      { name: 'DD_IDLE_TIMEOUT', value: '600' },
+    ],
+    targetContainerName: 'app',
+    securityContext: { runAsUser: 65532, runAsGroup: 65532, capabilities: { drop: ['ALL'] } },
+    terminationMessagePolicy: 'File',
+    ...over,
   };
-  return c;
 }
+
+/** As the API server stores it: named, with defaulted fields added. */
+function stored(name: string, spec: V1EphemeralContainer = wanted()): V1EphemeralContainer {
+  return { ...spec, name, imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log' };
+}
+
+const base = NAME_PREFIX + reuseKey(wanted());
 
 function st(name: string, state: V1ContainerState | undefined): V1ContainerStatus {
   return { name, image: IMAGE, imageID: '', ready: false, restartCount: 0, ...(state ? { state } : {}) };
@@ -30,133 +44,92 @@ function podWith(containers: V1EphemeralContainer[], statuses: V1ContainerStatus
   };
 }
 
-const q = (pod: V1Pod, over: Partial<{ target: string; image: string; identity: Identity; env: Record<string, string> }> = {}) =>
-  findReusableDebugger({ pod, target: over.target ?? 'app', image: over.image ?? IMAGE, identity: over.identity ?? id, env: over.env ?? {} });
+describe('reuseKey', () => {
+  it('is stable, ignores the name and key order, and has 8 letters of the name alphabet', () => {
+    const a = wanted();
+    const b = { ...wanted(), name: 'x' };
+    const reordered = JSON.parse(canonicalJSON(a)) as V1EphemeralContainer;
+    expect(reuseKey(a)).toBe(reuseKey(b));
+    expect(reuseKey(a)).toBe(reuseKey(reordered));
+    expect(reuseKey(a)).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{8}$/);
+  });
+
+  it.each<[string, Partial<V1EphemeralContainer>]>([
+    ['another image', { image: 'busybox:musl' }],
+    ['another target', { targetContainerName: 'sidecar' }],
+    ['another uid', { securityContext: { runAsUser: 1001, runAsGroup: 65532, capabilities: { drop: ['ALL'] } } }],
+    ['another profile (capabilities)', { securityContext: { runAsUser: 0, runAsGroup: 0, capabilities: { add: ['SYS_PTRACE'] } } }],
+    ['another idle timeout', { env: [{ name: 'DD_MODE', value: 'exec' }, { name: 'DD_IDLE_TIMEOUT', value: '20' }] }],
+    ['another user env', { env: [{ name: 'DD_MODE', value: 'exec' }, { name: 'DD_IDLE_TIMEOUT', value: '600' }, { name: 'FOO', value: '1' }] }],
+    ['another pull policy', { imagePullPolicy: 'Always' }],
+  ])('changes with %s', (_name, over) => {
+    expect(reuseKey(wanted(over))).not.toBe(reuseKey(wanted()));
+  });
+});
+
+describe('sharedDebuggerName', () => {
+  it('is the key, then the next free generation', () => {
+    expect(sharedDebuggerName(podWith([], []), 'kkkkkkkk')).toBe(`${NAME_PREFIX}kkkkkkkk`);
+    expect(sharedDebuggerName(podWith([stored(`${NAME_PREFIX}kkkkkkkk`)], []), 'kkkkkkkk')).toBe(`${NAME_PREFIX}kkkkkkkk-2`);
+    expect(
+      sharedDebuggerName(podWith([stored(`${NAME_PREFIX}kkkkkkkk`), stored(`${NAME_PREFIX}kkkkkkkk-2`)], []), 'kkkkkkkk'),
+    ).toBe(`${NAME_PREFIX}kkkkkkkk-3`);
+  });
+});
 
 describe('findReusableDebugger', () => {
   it.each([
-    { name: 'a running matching keeper', pod: podWith([eph('distroless-debug-aaaaa')], [st('distroless-debug-aaaaa', RUNNING)]), want: 'distroless-debug-aaaaa' },
+    { name: 'a running one', pod: podWith([stored(base)], [st(base, RUNNING)]), want: { name: base, state: 'running' } },
+    { name: 'one still starting (waiting)', pod: podWith([stored(base)], [st(base, WAITING)]), want: { name: base, state: 'starting' } },
+    { name: 'one in the spec with no status yet', pod: podWith([stored(base)], []), want: { name: base, state: 'starting' } },
+    { name: 'a status without state', pod: podWith([stored(base)], [st(base, undefined)]), want: { name: base, state: 'starting' } },
+    { name: 'an exited one', pod: podWith([stored(base)], [st(base, EXITED)]), want: undefined },
     {
-      name: 'not running (waiting)',
-      pod: podWith([eph('distroless-debug-aaaaa')], [st('distroless-debug-aaaaa', { waiting: { reason: 'ContainerCreating' } })]),
+      name: 'the running generation among exited ones',
+      pod: podWith([stored(base), stored(`${base}-2`), stored(`${base}-3`)], [st(base, EXITED), st(`${base}-2`, RUNNING), st(`${base}-3`, EXITED)]),
+      want: { name: `${base}-2`, state: 'running' },
+    },
+    {
+      name: 'a running one before a newer starting one',
+      pod: podWith([stored(base), stored(`${base}-2`)], [st(base, RUNNING), st(`${base}-2`, WAITING)]),
+      want: { name: base, state: 'running' },
+    },
+    {
+      name: 'the newest of two running generations',
+      pod: podWith([stored(`${base}-3`), stored(`${base}-2`)], [st(`${base}-2`, RUNNING), st(`${base}-3`, RUNNING)]),
+      want: { name: `${base}-3`, state: 'running' },
+    },
+    {
+      name: 'a name that only starts like ours',
+      pod: podWith([stored(`${base}x`), stored(`${base}-2x`)], [st(`${base}x`, RUNNING), st(`${base}-2x`, RUNNING)]),
       want: undefined,
     },
     {
-      name: 'not running (terminated)',
-      pod: podWith([eph('distroless-debug-aaaaa')], [st('distroless-debug-aaaaa', { terminated: { exitCode: 0, message: 'idle-timeout 600' } })]),
+      name: 'our name but another spec (never reuse what differs)',
+      pod: podWith([stored(base, wanted({ image: 'busybox:musl' }))], [st(base, RUNNING)]),
       want: undefined,
     },
-    { name: 'no status yet', pod: podWith([eph('distroless-debug-aaaaa')], []), want: undefined },
-    { name: 'status without state', pod: podWith([eph('distroless-debug-aaaaa')], [st('distroless-debug-aaaaa', undefined)]), want: undefined },
-    {
-      name: 'another target container',
-      pod: podWith([eph('distroless-debug-aaaaa', { target: 'sidecar' })], [st('distroless-debug-aaaaa', RUNNING)]),
-      want: undefined,
-    },
-    {
-      name: 'another image',
-      pod: podWith([eph('distroless-debug-aaaaa', { image: 'busybox:latest' })], [st('distroless-debug-aaaaa', RUNNING)]),
-      want: undefined,
-    },
-    {
-      name: 'another uid',
-      pod: podWith([eph('distroless-debug-aaaaa', { uid: 1001 })], [st('distroless-debug-aaaaa', RUNNING)]),
-      want: undefined,
-    },
-    {
-      name: 'another gid',
-      pod: podWith([eph('distroless-debug-aaaaa', { gid: 0 })], [st('distroless-debug-aaaaa', RUNNING)]),
-      want: undefined,
-    },
-    {
-      name: 'attach mode',
-      pod: podWith([eph('distroless-debug-aaaaa', { mode: 'attach' })], [st('distroless-debug-aaaaa', RUNNING)]),
-      want: undefined,
-    },
-    {
-      name: 'no DD_MODE',
-      pod: podWith([eph('distroless-debug-aaaaa', { mode: null })], [st('distroless-debug-aaaaa', RUNNING)]),
-      want: undefined,
-    },
-    {
-      name: "another tool's container (kubectl debug)",
-      pod: podWith([eph('debugger-x7k2p')], [st('debugger-x7k2p', RUNNING)]),
-      want: undefined,
-    },
-    {
-      name: 'no ephemeral containers',
-      pod: { metadata: { name: 'web-1' }, spec: { containers: [{ name: 'app' }] }, status: { phase: 'Running' } } as V1Pod,
-      want: undefined,
-    },
-    {
-      name: 'the running one among stopped ones',
-      pod: podWith(
-        [eph('distroless-debug-aaaaa'), eph('distroless-debug-bbbbb'), eph('distroless-debug-ccccc')],
-        [
-          st('distroless-debug-aaaaa', { terminated: { exitCode: 0 } }),
-          st('distroless-debug-bbbbb', RUNNING),
-          st('distroless-debug-ccccc', { terminated: { exitCode: 3 } }),
-        ],
-      ),
-      want: 'distroless-debug-bbbbb',
-    },
-    {
-      name: 'the newest of several running matches (spec order, not status order)',
-      pod: podWith(
-        [eph('distroless-debug-zzzzz'), eph('distroless-debug-bbbbb'), eph('distroless-debug-mmmmm', { uid: 1 })],
-        [st('distroless-debug-mmmmm', RUNNING), st('distroless-debug-bbbbb', RUNNING), st('distroless-debug-zzzzz', RUNNING)],
-      ),
-      want: 'distroless-debug-bbbbb',
-    },
-  ])('$name => $want', ({ pod, want }) => {
-    expect(q(pod)).toBe(want);
+    { name: 'a random-named (--new) debugger', pod: podWith([stored(`${NAME_PREFIX}bbbbb`)], [st(`${NAME_PREFIX}bbbbb`, RUNNING)]), want: undefined },
+    { name: "another tool's container (kubectl debug)", pod: podWith([stored('debugger-x7k2p')], [st('debugger-x7k2p', RUNNING)]), want: undefined },
+    { name: 'no ephemeral containers', pod: { metadata: { name: 'web-1' }, spec: { containers: [{ name: 'app' }] } } as V1Pod, want: undefined },
+  ])('$name', ({ pod, want }) => {
+    expect(findReusableDebugger(pod, wanted())).toStrictEqual(want);
   });
 
-  it('matches identity, target and image given by the caller', () => {
-    const pod = podWith(
-      [eph('distroless-debug-aaaaa', { target: 'sidecar', image: 'busybox:musl', uid: 0, gid: 0 })],
-      [st('distroless-debug-aaaaa', RUNNING)],
-    );
-    expect(q(pod, { target: 'sidecar', image: 'busybox:musl', identity: { uid: 0, gid: 0, source: 'correction' } })).toBe(
-      'distroless-debug-aaaaa',
-    );
-    expect(q(pod, { target: 'sidecar', image: 'busybox:musl', identity: { uid: 0, gid: 1, source: 'flag' } })).toBeUndefined();
+  it('never reuses one whose profile or idle timeout differs (what is printed is what runs)', () => {
+    const general = wanted({ securityContext: { runAsUser: 0, runAsGroup: 0, capabilities: { add: ['SYS_PTRACE'] } } });
+    const pod = podWith([stored(NAME_PREFIX + reuseKey(general), general)], [st(NAME_PREFIX + reuseKey(general), RUNNING)]);
+    expect(findReusableDebugger(pod, wanted())).toBeUndefined();
+    expect(findReusableDebugger(pod, general)).toStrictEqual({ name: NAME_PREFIX + reuseKey(general), state: 'running' });
   });
 });
 
 describe('previousDebuggers', () => {
   it('lists only this plugin’s containers, in order', () => {
-    const a = eph('distroless-debug-aaaaa');
-    const b = eph('distroless-debug-bbbbb', { mode: 'attach' });
-    const pod = podWith([a, eph('debugger-x'), b], []);
+    const a = stored(`${NAME_PREFIX}aaaaa`);
+    const b = stored(`${NAME_PREFIX}bbbbb`);
+    const pod = podWith([a, stored('debugger-x'), b], []);
     expect(previousDebuggers(pod)).toEqual([a, b]);
     expect(previousDebuggers({})).toEqual([]);
-  });
-});
-
-describe('findReusableDebugger and --env', () => {
-  const withEnv = (name: string, env: Record<string, string>): V1EphemeralContainer => {
-    const c = eph(name);
-    c.env = [...(c.env ?? []), ...Object.entries(env).map(([k, v]) => ({ name: k, value: v }))];
-    return c;
-  };
-  it.each<{ name: string; keeper: Record<string, string>; want: Record<string, string>; reused: boolean }>([
-    { name: 'same user env', keeper: { FOO: '1' }, want: { FOO: '1' }, reused: true },
-    { name: 'none on either side', keeper: {}, want: {}, reused: true },
-    { name: 'keeper has a variable the session does not ask for', keeper: { FOO: '1' }, want: {}, reused: false },
-    { name: 'session asks for a variable the keeper lacks', keeper: {}, want: { FOO: '1' }, reused: false },
-    { name: 'different value', keeper: { FOO: '1' }, want: { FOO: '2' }, reused: false },
-  ])('$name', ({ keeper, want, reused }) => {
-    const pod = podWith([withEnv('distroless-debug-aaaaa', keeper)], [st('distroless-debug-aaaaa', RUNNING)]);
-    expect(q(pod, { env: want })).toBe(reused ? 'distroless-debug-aaaaa' : undefined);
-  });
-
-  it('picks the keeper that started last, whatever the list order', () => {
-    const later: V1ContainerState = { running: { startedAt: new Date('2025-01-02T00:00:00Z') } };
-    const pod = podWith(
-      [eph('distroless-debug-newer'), eph('distroless-debug-older')],
-      [st('distroless-debug-newer', later), st('distroless-debug-older', RUNNING)],
-    );
-    expect(q(pod)).toBe('distroless-debug-newer');
   });
 });

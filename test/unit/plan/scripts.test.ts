@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   attachScript,
+  guardScript,
   keeperScript,
   MISMATCH_EXIT,
   MISMATCH_PREFIX,
@@ -204,6 +205,7 @@ describe('generated script text', () => {
     { name: 'keeper', script: keeperScript() },
     { name: 'session', script: sessionScript(prompt) },
     { name: 'attach', script: attachScript(prompt) },
+    { name: 'guard', script: guardScript() },
   ])('$name parses with BusyBox sh -n and uses the test overrides', ({ script }) => {
     const r = spawnSync(BUSYBOX, ['sh', '-n', '-c', script], { env: { PATH: binDir }, encoding: 'utf8' });
     expect(r.stderr).toBe('');
@@ -325,10 +327,11 @@ describe.concurrent('keeper script, run by BusyBox against a fake /proc', () => 
     const f = fakeProc([{ pid: 1 }]);
     const { done } = start(keeper, 'distroless-debug-keeper', [], envFor(f, { DD_IDLE_TIMEOUT: '2' }));
     await waitFor(join(f.state, 'pid'), 5_000);
-    const live = join(f.state, 'sessions', String(process.pid)); // this test process: alive
-    const stale = join(f.state, 'sessions', '2147483646'); // no such process
-    writeFileSync(live, '');
-    writeFileSync(stale, '');
+    const now = Math.floor(Date.now() / 1000);
+    const live = join(f.state, 'sessions', 'live'); // this test process: alive
+    const stale = join(f.state, 'sessions', 'gone'); // no such process
+    writeFileSync(live, `${process.pid} ${now}\n`);
+    writeFileSync(stale, `2147483646 ${now}\n`);
     await sleep(3_200);
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(live)).toBe(true);
@@ -338,6 +341,42 @@ describe.concurrent('keeper script, run by BusyBox against a fake /proc', () => 
     expect(r.code).toBe(0);
     expect(readFileSync(f.termlog, 'utf8')).toBe('idle-timeout 2\n');
   }, 15_000);
+
+  it('ends a session whose lease expired (its connection is gone), then leaves once idle', async () => {
+    const f = fakeProc([{ pid: 1 }]);
+    const orphan = spawn('sleep', ['300'], { stdio: 'ignore' }); // stands in for an orphaned `sh -i`
+    const gone = new Promise<NodeJS.Signals | null>((r) => orphan.on('exit', (_c, sig) => r(sig)));
+    const { done } = start(keeper, 'distroless-debug-keeper', [], envFor(f, { DD_IDLE_TIMEOUT: '3', DD_LEASE: '2' }));
+    await waitFor(join(f.state, 'pid'), 5_000);
+    const t0 = Date.now();
+    writeFileSync(join(f.state, 'sessions', 'orph'), `${orphan.pid} ${Math.floor(t0 / 1000)}\n`);
+    expect(await gone).toBe('SIGHUP');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('session orph');
+    expect(readdirSync(join(f.state, 'sessions'))).toEqual([]);
+    expect(readFileSync(f.termlog, 'utf8')).toBe('idle-timeout 3\n');
+  }, 20_000);
+
+  it('a fresh heartbeat keeps a session past its lease; a guard that saw end of input expires it at once', async () => {
+    const f = fakeProc([{ pid: 1 }]);
+    const shell = spawn('sleep', ['300'], { stdio: 'ignore' });
+    const gone = new Promise<number>((r) => shell.on('exit', () => r(Date.now())));
+    const { done } = start(keeper, 'distroless-debug-keeper', [], envFor(f, { DD_IDLE_TIMEOUT: '2', DD_LEASE: '2' }));
+    await waitFor(join(f.state, 'pid'), 5_000);
+    const now = () => String(Math.floor(Date.now() / 1000));
+    writeFileSync(join(f.state, 'sessions', 'beat'), `${shell.pid} ${now()}\n`);
+    mkdirSync(join(f.state, 'leases'), { recursive: true });
+    const beats = setInterval(() => writeFileSync(join(f.state, 'leases', 'beat'), now()), 500);
+    await sleep(4_500);
+    clearInterval(beats);
+    expect(shell.exitCode).toBeNull(); // alive: heartbeats kept coming
+    const t0 = Date.now();
+    writeFileSync(join(f.state, 'leases', 'beat'), '0'); // what the guard writes at end of input
+    expect((await gone) - t0).toBeLessThan(3_000);
+    expect((await done).code).toBe(0);
+  }, 20_000);
 
   it('exits 0 on SIGTERM', async () => {
     const f = fakeProc([{ pid: 1 }]);
@@ -366,7 +405,7 @@ describe.concurrent('session script, run by BusyBox', () => {
   it('waits for the pid file, cds into the root, exports TARGET_*, and returns the exit code', async () => {
     const f = fakeProc([{ pid: 1 }, { pid: 7 }]);
     keeperState(f, undefined);
-    const p = run(session, 'distroless-debug-session', ['sh', '-c', 'pwd; echo "$TARGET_PID $TARGET_ROOT $HOME"; cat etc/app.conf; exit 7'], envFor(f));
+    const p = run(session, 'distroless-debug-session', ['s1', 'sh', '-c', 'pwd; echo "$TARGET_PID $TARGET_ROOT $HOME"; cat etc/app.conf; exit 7'], envFor(f));
     await sleep(300);
     writeFileSync(join(f.state, 'pid'), '7\n');
     const r = await p;
@@ -382,37 +421,39 @@ describe.concurrent('session script, run by BusyBox', () => {
   it.each([0, 1, 42, 127])('passes exit code %i through', async (code) => {
     const f = fakeProc([{ pid: 1 }]);
     keeperState(f, 1);
-    const r = await run(session, 'distroless-debug-session', ['sh', '-c', `exit ${code}`], envFor(f));
+    const r = await run(session, 'distroless-debug-session', ['s1', 'sh', '-c', `exit ${code}`], envFor(f));
     expect(r.code).toBe(code);
   });
 
   it('passes arguments through untouched', async () => {
     const f = fakeProc([{ pid: 1 }]);
     keeperState(f, 1);
-    const r = await run(session, 'distroless-debug-session', ['printf', '[%s]\n', 'a b', "it's", '$HOME', '*'], envFor(f));
+    const r = await run(session, 'distroless-debug-session', ['s1', 'printf', '[%s]\n', 'a b', "it's", '$HOME', '*'], envFor(f));
     expect(r).toMatchObject({ code: 0, stdout: `[a b]\n[it's]\n[$HOME]\n[*]\n`, stderr: '' });
   });
 
   it('registers itself in sessions/ while it runs', async () => {
     const f = fakeProc([{ pid: 1 }]);
     keeperState(f, 1);
-    const { child, done } = start(session, 'distroless-debug-session', ['sh', '-c', 'ls "$DD_STATE_DIR/sessions"'], envFor(f), '');
+    const { child, done } = start(session, 'distroless-debug-session', ['s1', 'sh', '-c', 'ls "$DD_STATE_DIR/sessions"; cat "$DD_STATE_DIR/sessions/s1"'], envFor(f), '');
     const r = await done;
-    expect(r).toMatchObject({ code: 0, stdout: `${child.pid}\n` });
+    expect(r).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^s1\\n${child.pid} \\d{10}\\n$`)) as unknown as string });
     expect(readdirSync(join(f.state, 'sessions'))).toEqual([]);
+    // It records when it ended, for the keeper's idle clock.
+    expect(Number(readFileSync(join(f.state, 'last'), 'utf8'))).toBeGreaterThan(Date.now() / 1000 - 10);
   });
 
   it('without a command runs a shell on stdin in the root, with the prompt exported', async () => {
     const f = fakeProc([{ pid: 1 }, { pid: 7 }]);
     keeperState(f, 7);
-    const r = await run(session, 'distroless-debug-session', [], envFor(f), 'pwd\nprintf "%s\\n" "$PS1"\nls etc\nexit 4\n');
+    const r = await run(session, 'distroless-debug-session', ['s1', ], envFor(f), 'pwd\nprintf "%s\\n" "$PS1"\nls etc\nexit 4\n');
     expect(r).toMatchObject({ code: 4, stdout: `${f.proc}/7/root\n${prompt}\napp.conf\n`, stderr: '' });
   });
 
   it('exits 125 when the root is gone', async () => {
     const f = fakeProc([{ pid: 1, root: 'missing' }]);
     keeperState(f, 1);
-    const r = await run(session, 'distroless-debug-session', ['true'], envFor(f));
+    const r = await run(session, 'distroless-debug-session', ['s1', 'true'], envFor(f));
     expect(r.code).toBe(125);
     expect(r.stdout).toBe('');
   });
@@ -420,7 +461,7 @@ describe.concurrent('session script, run by BusyBox', () => {
   it('gives up with 125 when the keeper never records a pid', async () => {
     const f = fakeProc([{ pid: 1 }]);
     keeperState(f, undefined);
-    const r = await run(session, 'distroless-debug-session', ['true'], envFor(f));
+    const r = await run(session, 'distroless-debug-session', ['s1', 'true'], envFor(f));
     expect(r).toMatchObject({
       code: 125,
       stdout: '',
@@ -436,7 +477,7 @@ describe.concurrent('session script, run by BusyBox', () => {
     const f = fakeProc([{ pid: 1 }]);
     mkdirSync(f.state, { recursive: true });
     writeFileSync(join(f.state, 'pid'), '1\n');
-    const r = await run(session, 'distroless-debug-session', ['sh', '-c', 'exit 7'], envFor(f));
+    const r = await run(session, 'distroless-debug-session', ['s1', 'sh', '-c', 'exit 7'], envFor(f));
     expect(r.code).toBe(7);
   });
 });
@@ -466,5 +507,43 @@ describe.concurrent('attach script, run by BusyBox', () => {
     expect(r.code).toBe(3);
     expect(readFileSync(f.termlog, 'utf8')).toBe('identity-mismatch pid=1 uid=65532 gid=65532\n');
     expect(parseMismatch(readFileSync(f.termlog, 'utf8'))).toEqual({ pid: 1, uid: 65532, gid: 65532 });
+  });
+});
+
+describe.concurrent('guard script, run by BusyBox', () => {
+  const guard = guardScript();
+
+  it('renews the lease on each heartbeat line; at end of input expires it when the session is still registered', async () => {
+    const f = fakeProc([{ pid: 1 }]);
+    mkdirSync(join(f.state, 'sessions'), { recursive: true });
+    writeFileSync(join(f.state, 'sessions', 'g1'), `${process.pid} 1\n`);
+    const { child, done } = start(guard, 'distroless-debug-guard', ['g1', '5'], envFor(f));
+    child.stdin!.write('\n');
+    await waitFor(join(f.state, 'leases', 'g1'), 5_000);
+    await sleep(100);
+    expect(Number(readFileSync(join(f.state, 'leases', 'g1'), 'utf8'))).toBeGreaterThan(Date.now() / 1000 - 10);
+    child.stdin!.end();
+    expect((await done).code).toBe(0);
+    expect(readFileSync(join(f.state, 'leases', 'g1'), 'utf8').trim()).toBe('0');
+  });
+
+  it('gives up after TIMEOUT seconds of silence (a black-holed connection)', async () => {
+    const f = fakeProc([{ pid: 1 }]);
+    mkdirSync(join(f.state, 'sessions'), { recursive: true });
+    writeFileSync(join(f.state, 'sessions', 'g2'), `${process.pid} 1\n`);
+    const { child, done } = start(guard, 'distroless-debug-guard', ['g2', '1'], envFor(f));
+    child.stdin!.write('\n'); // one heartbeat, then nothing (the pipe stays open)
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(r.ms).toBeLessThan(5_000);
+    expect(readFileSync(join(f.state, 'leases', 'g2'), 'utf8').trim()).toBe('0');
+    child.stdin!.end();
+  });
+
+  it('leaves no lease behind for a session that already ended', async () => {
+    const f = fakeProc([{ pid: 1 }]);
+    const r = await run(guard, 'distroless-debug-guard', ['g3', '5'], envFor(f), '');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(f.state, 'leases', 'g3'))).toBe(false);
   });
 });

@@ -29,12 +29,14 @@ const rootBaseline: V1SecurityContext = {
   allowPrivilegeEscalation: false,
   seccompProfile: { type: 'RuntimeDefault' },
 };
-const general = (id: Identity): V1SecurityContext => ({
-  runAsUser: id.uid,
-  runAsGroup: id.gid,
-  ...(id.uid !== 0 ? { runAsNonRoot: true } : {}),
+// general: root with SYS_PTRACE (a non-root process cannot use added capabilities).
+const general: V1SecurityContext = {
+  runAsUser: 0,
+  runAsGroup: 0,
+  allowPrivilegeEscalation: false,
+  seccompProfile: { type: 'RuntimeDefault' },
   capabilities: { add: ['SYS_PTRACE'] },
-});
+};
 
 const levels: Array<PsaLevel | undefined> = [undefined, 'privileged', 'baseline', 'restricted'];
 
@@ -45,13 +47,14 @@ for (const psa of levels) {
     rows.push({ profile: 'auto', identity: id, psa, want: { profile: 'restricted', securityContext: strict(id) } });
     rows.push({ profile: 'restricted', identity: id, psa, want: { profile: 'restricted', securityContext: strict(id) } });
     rows.push({ profile: 'baseline', identity: id, psa, want: { profile: 'baseline', securityContext: strict(id) } });
-    rows.push({ profile: 'general', identity: id, psa, want: { profile: 'general', securityContext: general(id) } });
   }
   if (psa !== 'restricted') {
     rows.push({ profile: 'auto', identity: root, psa, want: { profile: 'baseline', securityContext: rootBaseline } });
   }
   rows.push({ profile: 'baseline', identity: root, psa, want: { profile: 'baseline', securityContext: rootBaseline } });
-  rows.push({ profile: 'general', identity: root, psa, want: { profile: 'general', securityContext: general(root) } });
+  if (psa !== 'baseline' && psa !== 'restricted') {
+    rows.push({ profile: 'general', identity: root, psa, want: { profile: 'general', securityContext: general } });
+  }
 }
 
 describe('decideSecurity', () => {
@@ -62,11 +65,16 @@ describe('decideSecurity', () => {
     },
   );
 
-  it('general for root is exactly runAs + SYS_PTRACE, no runAsNonRoot', () => {
-    expect(decideSecurity({ identity: root, profile: 'general', psaLevel: undefined })).toEqual({
-      profile: 'general',
-      securityContext: { runAsUser: 0, runAsGroup: 0, capabilities: { add: ['SYS_PTRACE'] } },
-    });
+  it('general is root with SYS_PTRACE, no privilege escalation, seccomp RuntimeDefault, no runAsNonRoot', () => {
+    expect(decideSecurity({ identity: root, profile: 'general', psaLevel: undefined })).toEqual({ profile: 'general', securityContext: general });
+  });
+
+  it('general with a non-root identity is refused: its SYS_PTRACE would only reach the bounding set', () => {
+    expect(() => decideSecurity({ identity: nonroot, profile: 'general', psaLevel: undefined })).toThrow(UsageError);
+  });
+
+  it.each(['baseline', 'restricted'] as const)('general in a %s namespace is refused before any change', (psa) => {
+    expect(() => decideSecurity({ identity: root, profile: 'general', psaLevel: psa })).toThrow(PodSecurityError);
   });
 
   it('auto in a restricted namespace with a non-root target', () => {
