@@ -2,6 +2,8 @@ import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import type { Options } from '../options.js';
 import { buildDebugContainer, debuggerName, reuseKey, sharedDebuggerName, type DebuggerMode } from './container.js';
 import { decideIdentity, type Identity, type ImageUser } from './identity.js';
+import { TargetUnreachableError } from '../errors.js';
+import { learnFromEarlierDebuggers } from './learned.js';
 import { findReusableDebugger, type Reusable } from './reuse.js';
 import { decideSecurity, type ProfileName, type PsaLevel } from './security.js';
 import { assertDebuggable, chooseTarget, type Target } from './target.js';
@@ -35,15 +37,28 @@ export interface PlanInput {
   imageUser?: ImageUser | undefined;
 }
 
+function chooseIdentity(input: PlanInput, target: string): Identity {
+  const { pod, options } = input;
+  if (options.profile === 'general' && options.uid === undefined && options.gid === undefined) return { uid: 0, gid: 0, source: 'profile' };
+  const decided = decideIdentity({ pod, container: target, uid: options.uid, gid: options.gid, imageUser: input.imageUser });
+  if (decided.source === 'flag') return decided;
+  const learned = learnFromEarlierDebuggers(pod, target, decided);
+  if (learned?.kind === 'unopenable') throw unopenable(learned.uid, learned.gid, learned.from);
+  return learned?.identity ?? decided;
+}
+
+/** The target cannot be opened by its own identity: only CAP_SYS_PTRACE helps. */
+export function unopenable(uid: number, gid: number, debuggerName?: string): TargetUnreachableError {
+  return new TargetUnreachableError(
+    `cannot open the target's files even as its own identity (uid ${uid} gid ${gid})${debuggerName ? `, as debugger ${debuggerName} found` : ''}: it changed its credentials after start and is not dumpable, or a security module blocks ptrace; use --profile general (root with SYS_PTRACE)`,
+  );
+}
+
 export function makePlan(input: PlanInput): DebugPlan {
   const { pod, options, mode } = input;
   const target = chooseTarget(pod, options.container);
   assertDebuggable(pod, target);
-  const identity: Identity =
-    input.identity ??
-    (options.profile === 'general' && options.uid === undefined && options.gid === undefined
-      ? { uid: 0, gid: 0, source: 'profile' }
-      : decideIdentity({ pod, container: target.container, uid: options.uid, gid: options.gid, imageUser: input.imageUser }));
+  const identity: Identity = input.identity ?? chooseIdentity(input, target.container);
   const security = decideSecurity({ identity, profile: options.profile, psaLevel: input.psaLevel });
   const interactive = options.command.length === 0;
   const tty = options.tty ?? (interactive && input.stdinIsTTY);

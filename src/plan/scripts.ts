@@ -182,6 +182,12 @@ while [ ! -s "$dir/pid" ]; do
   sleep 0.1
 done
 pid=$(cat "$dir/pid")
+# A session ID runs once: the plugin may retry an exec whose connection was
+# dropped before it could tell whether the command started.
+if mkdir -p "$dir/once" 2>/dev/null && ! mkdir "$dir/once/$sid" 2>/dev/null; then
+  echo "distroless-debug: session $sid already started once; not starting it again" >&2
+  exit 125
+fi
 ${sessionBody(prompt)}`;
 }
 

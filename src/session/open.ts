@@ -5,7 +5,7 @@ import { debuggerState, getPod } from '../kube/pods.js';
 import type { KubeClient } from '../kube/rest.js';
 import type { DebugPlan } from '../plan/plan.js';
 import { leaseSeconds, promptFor, sessionScript } from '../plan/scripts.js';
-import { StreamRefusedError, TimeoutError } from '../errors.js';
+import { ConnectionLostError, StreamRefusedError, TimeoutError } from '../errors.js';
 import type { Emit } from '../progress/events.js';
 import type { RunIO } from './run.js';
 import { startGuard } from './guard.js';
@@ -82,9 +82,21 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
     leaseSeconds: leaseSeconds(input.options.idleTimeoutSeconds),
     emit,
   });
+  let output = false;
   const onOutput = () => {
+    output = true;
     replay?.settle();
     ready();
+  };
+  // While the kubelet does not know the container yet, the API server may
+  // accept the stream and then drop it without a status. Such an attempt is
+  // retried too: the session script starts a session ID only once, so a
+  // retry of one that did start refuses (125) instead of running twice.
+  let ambiguous = false;
+  const retryable = (err: unknown): boolean => {
+    if (notStartedYet(err)) return true;
+    if (err instanceof ConnectionLostError && !output) return (ambiguous = true);
+    return false;
   };
   try {
     const exec = () =>
@@ -99,7 +111,12 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
         emit,
         onOutput,
       });
-    const code = await execWhenRunning(exec, input.running);
+    const code = await execWhenRunning(exec, input.running, retryable);
+    if (ambiguous && code === SESSION_SCRIPT_FAILED && !output) {
+      throw new ConnectionLostError(
+        'connection to the API server was lost just as the session started; the command may have run, so it was not run again; check the network and run it again',
+      );
+    }
     if (mayHaveNotRun(code)) await confirmRunning(input.running);
     return code ?? 0;
   } finally {
@@ -108,6 +125,9 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
     replay?.close();
   }
 }
+
+/** The session script's own failure (and its refusal to start a session twice). */
+const SESSION_SCRIPT_FAILED = 125;
 
 const SID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -136,7 +156,11 @@ async function attachExitCode(kube: KubeClient, plan: DebugPlan, container: stri
  * A refusal after the debugger is known to run is a real error; so is a
  * failed start.
  */
-export async function execWhenRunning<T>(exec: () => Promise<T>, running: Promise<void> | undefined): Promise<T> {
+export async function execWhenRunning<T>(
+  exec: () => Promise<T>,
+  running: Promise<void> | undefined,
+  retryable: (err: unknown) => boolean = notStartedYet,
+): Promise<T> {
   // An object, not a local: the compiler cannot see the callbacks change it.
   const known: { state: 'pending' | 'running' | 'failed'; failure?: unknown } = { state: running ? 'pending' : 'running' };
   running?.then(
@@ -154,8 +178,8 @@ export async function execWhenRunning<T>(exec: () => Promise<T>, running: Promis
       return await exec();
     } catch (err) {
       if (failed()) throw known.failure;
-      if (!(err instanceof StreamRefusedError) || !pendingAtStart) throw err;
-      if (!notStartedYet(err)) {
+      if (!pendingAtStart || !(err instanceof StreamRefusedError || err instanceof ConnectionLostError)) throw err;
+      if (!retryable(err)) {
         // The debugger may have stopped already (e.g. its keeper found the
         // wrong identity): its status explains better than the refusal.
         await running?.catch(() => undefined);

@@ -7,7 +7,7 @@ import { namespacePsaLevel } from '../kube/pods.js';
 import { KubeClient, KubeStatusError } from '../kube/rest.js';
 import { resolvePod } from '../kube/workload.js';
 import { describeIdentity, type Identity } from '../plan/identity.js';
-import { makePlan, type DebugPlan } from '../plan/plan.js';
+import { makePlan, unopenable, type DebugPlan } from '../plan/plan.js';
 import type { DebuggerMode } from '../plan/container.js';
 import type { PsaLevel } from '../plan/security.js';
 import { targetGoneReason } from '../plan/target-gone.js';
@@ -91,7 +91,7 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient):
     try {
       const code = await timed('session', () => openSession({ plan, container, running, kube, conn, options, emit, io }));
       // Killed by a signal: perhaps with the target (its PID namespace died).
-      if (code >= 128) await throwIfTargetGone(kube, pod, plan);
+      if (code >= 128) await throwIfTargetGone(kube, pod, plan, 4000);
       return code;
     } catch (err) {
       if (err instanceof ForbiddenError && plan.mode === 'exec' && plan.action.kind === 'reuse' && /pods\/exec/.test(err.message)) {
@@ -104,6 +104,7 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient):
         throw err;
       }
       const { uid, gid } = err.mismatch;
+      if (uid === plan.identity.uid && gid === plan.identity.gid) throw unopenable(uid, gid);
       if (plan.identity.source === 'flag' || plan.identity.source === 'profile' || round > 0) {
         throw new TargetUnreachableError(
           `cannot open the target's files: it runs as uid ${uid} gid ${gid}, the debugger ran as uid ${plan.identity.uid} gid ${plan.identity.gid}; ${plan.identity.source === 'flag' ? `use --uid ${uid} --gid ${gid}` : 'try --profile general'}`,
@@ -158,17 +159,26 @@ async function checkBeforeCreate(
   return { plan: next, psaLevel };
 }
 
-/** A session that died with its target says so, with the target's own reason. */
-async function throwIfTargetGone(kube: KubeClient, before: V1Pod, plan: DebugPlan): Promise<void> {
-  const read = kube.get<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(plan.namespace)}/pods/${encodeURIComponent(plan.pod)}`).then(
-    (p) => p,
-    (err: unknown) => (err instanceof KubeStatusError && err.statusCode === 404 ? undefined : before),
-  );
-  // Best effort and bounded: a lost connection must not become a hang.
-  let timer: NodeJS.Timeout | undefined;
-  const after = await Promise.race([read, new Promise<V1Pod>((r) => (timer = setTimeout(() => r(before), 3000)))]);
-  clearTimeout(timer);
-  const reason = targetGoneReason(before, after, plan.target.container);
-  if (reason) throw new NotRunningError(reason);
+/**
+ * A session that died with its target says so, with the target's own reason.
+ * The kubelet reports the target's exit up to a PLEG period (~1 s) late, so a
+ * session killed by a signal (the PID namespace went away) watches for it a
+ * little while; other failures read the pod once. Bounded either way: a lost
+ * connection must not become a hang.
+ */
+async function throwIfTargetGone(kube: KubeClient, before: V1Pod, plan: DebugPlan, patienceMs = 0): Promise<void> {
+  const deadline = Date.now() + patienceMs;
+  for (;;) {
+    const read = kube.get<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(plan.namespace)}/pods/${encodeURIComponent(plan.pod)}`).then(
+      (p) => p,
+      (err: unknown) => (err instanceof KubeStatusError && err.statusCode === 404 ? undefined : before),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const after = await Promise.race([read, new Promise<V1Pod>((r) => (timer = setTimeout(() => r(before), 3000)))]);
+    clearTimeout(timer);
+    const reason = targetGoneReason(before, after, plan.target.container);
+    if (reason) throw new NotRunningError(reason);
+    if (after === before || Date.now() >= deadline) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
-

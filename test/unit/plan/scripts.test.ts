@@ -450,6 +450,17 @@ describe.concurrent('session script, run by BusyBox', () => {
     expect(r).toMatchObject({ code: 4, stdout: `${f.proc}/7/root\n${prompt}\napp.conf\n`, stderr: '' });
   });
 
+  it('runs a session ID only once: a retried exec of one that started refuses with 125', async () => {
+    const f = fakeProc([{ pid: 1 }]);
+    keeperState(f, 1);
+    const first = await run(session, 'distroless-debug-session', ['once1', 'sh', '-c', 'echo ran'], envFor(f));
+    expect(first).toMatchObject({ code: 0, stdout: 'ran\n' });
+    const again = await run(session, 'distroless-debug-session', ['once1', 'sh', '-c', 'echo ran'], envFor(f));
+    expect(again).toMatchObject({ code: 125, stdout: '', stderr: 'distroless-debug: session once1 already started once; not starting it again\n' });
+    const other = await run(session, 'distroless-debug-session', ['once2', 'true'], envFor(f));
+    expect(other.code).toBe(0);
+  });
+
   it('exits 125 when the root is gone', async () => {
     const f = fakeProc([{ pid: 1, root: 'missing' }]);
     keeperState(f, 1);

@@ -24,16 +24,19 @@ func main() {
 	if b, err := os.ReadFile("/etc/app-variant"); err == nil {
 		variant = strings.TrimSpace(string(b))
 	}
-	if variant == "setuid" {
+	if variant == "setuid" || variant == "nodump" {
 		// Starts as root, then becomes 1001:1001, as daemons that drop
 		// privileges do: the runtime reports the first identity (root), the
 		// process then runs as someone else.
 		must(syscall.Setgroups([]int{1001}))
 		must(syscall.Setgid(1001))
 		must(syscall.Setuid(1001))
+	}
+	if variant == "setuid" {
 		// Changing credentials clears the dumpable flag, and then only
 		// CAP_SYS_PTRACE opens /proc/PID/root; daemons that want core dumps
-		// (nginx, for one) set it again, and so does this fixture.
+		// (nginx, for one) set it again, and so does this fixture. "nodump"
+		// does not: only --profile general can open it.
 		if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, 4 /* PR_SET_DUMPABLE */, 1, 0); errno != 0 {
 			log.Fatal(errno)
 		}

@@ -250,7 +250,7 @@ func main() {
 	for _, v := range []struct {
 		tag             string
 		uid, gid, owner int
-	}{{"nonroot", 65532, 65532, 65532}, {"root", 0, 0, 0}, {"uid1001", 1001, 1001, 1001}, {"crash", 65532, 65532, 65532}, {"setuid", 0, 0, 1001}} {
+	}{{"nonroot", 65532, 65532, 65532}, {"root", 0, 0, 0}, {"uid1001", 1001, 1001, 1001}, {"crash", 65532, 65532, 65532}, {"setuid", 0, 0, 1001}, {"nodump", 0, 0, 1001}} {
 		push(appImage(*appBin, v.tag, v.uid, v.gid, v.owner), *registry+"/fixtures/app:"+v.tag)
 	}
 }
