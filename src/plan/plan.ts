@@ -24,6 +24,19 @@ export interface DebugPlan {
   session: { command: string[]; tty: boolean; stdin: boolean };
 }
 
+/** What a session needs of a plan: where, how, and what to run. */
+export type SessionPlan = Pick<DebugPlan, 'namespace' | 'pod' | 'mode' | 'session'> & { target: Pick<Target, 'container'> };
+
+/**
+ * An interactive shell reads the terminal; a command reads stdin only when
+ * something is piped in, so a runbook step never waits on a terminal.
+ */
+export function sessionShape(options: Pick<Options, 'command' | 'tty'>, stdinIsTTY: boolean): DebugPlan['session'] {
+  const interactive = options.command.length === 0;
+  const tty = options.tty ?? (interactive && stdinIsTTY);
+  return { command: options.command, tty, stdin: interactive || !stdinIsTTY || tty };
+}
+
 export interface PlanInput {
   pod: V1Pod;
   options: Options;
@@ -60,11 +73,8 @@ export function makePlan(input: PlanInput): DebugPlan {
   assertDebuggable(pod, target);
   const identity: Identity = input.identity ?? chooseIdentity(input, target.container);
   const security = decideSecurity({ identity, profile: options.profile, psaLevel: input.psaLevel });
-  const interactive = options.command.length === 0;
-  const tty = options.tty ?? (interactive && input.stdinIsTTY);
-  // An interactive shell reads the terminal; a command reads stdin only when
-  // something is piped in, so a runbook step never waits on a terminal.
-  const stdin = interactive || !input.stdinIsTTY || tty;
+  const session = sessionShape(options, input.stdinIsTTY);
+  const { tty } = session;
   const spec = buildDebugContainer({
     pod,
     name: '',
@@ -92,6 +102,6 @@ export function makePlan(input: PlanInput): DebugPlan {
     profile: security.profile,
     mode,
     action,
-    session: { command: options.command, tty, stdin },
+    session,
   };
 }

@@ -3,7 +3,7 @@ import type { Options } from '../options.js';
 import type { loadConnection } from '../kubeconfig/load.js';
 import { debuggerState, getPod } from '../kube/pods.js';
 import type { KubeClient } from '../kube/rest.js';
-import type { DebugPlan } from '../plan/plan.js';
+import type { SessionPlan } from '../plan/plan.js';
 import { leaseSeconds, promptFor, sessionScript } from '../plan/scripts.js';
 import { ConnectionLostError, StreamRefusedError, TimeoutError } from '../errors.js';
 import type { Emit } from '../progress/events.js';
@@ -13,7 +13,7 @@ import { ReplayableInput } from './replay-input.js';
 import { streamSession } from './stream.js';
 
 export interface SessionInput {
-  plan: DebugPlan;
+  plan: SessionPlan;
   container: string;
   /** Pending while the kubelet has not reported the debugger running; undefined once known. */
   running: Promise<void> | undefined;
@@ -22,6 +22,10 @@ export interface SessionInput {
   options: Options;
   emit: Emit;
   io: RunIO;
+  /** Lines that must come before the ready line, once the session is known to work. */
+  announce?: (() => void) | undefined;
+  /** Piped stdin shared by several attempts (the caller may try another debugger after a refusal). */
+  replay?: ReplayableInput | undefined;
 }
 
 export async function openSession(input: SessionInput): Promise<number> {
@@ -32,6 +36,7 @@ export async function openSession(input: SessionInput): Promise<number> {
   const ready = () => {
     if (announced) return;
     announced = true;
+    input.announce?.();
     emit({ kind: 'timing', phase: 'first output', ms: Math.round(performance.now() - t0) });
     emit({
       kind: 'ready',
@@ -63,7 +68,8 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
   ];
   // Piped input into a debugger that may still refuse the exec: every attempt
   // must see it from the start (a terminal is read live, as typed).
-  const replay = input.running && plan.session.stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin) : undefined;
+  const own = !input.replay && input.running && plan.session.stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin) : undefined;
+  const replay = input.replay ?? own;
   let settleTimer: NodeJS.Timeout | undefined;
   input.running?.then(
     () => {
@@ -122,7 +128,7 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
   } finally {
     clearTimeout(settleTimer);
     guard.close();
-    replay?.close();
+    own?.close();
   }
 }
 
@@ -139,7 +145,7 @@ export function sessionId(random: () => number): string {
 }
 
 /** Attach reports no exit code: the container's terminated state holds it. */
-async function attachExitCode(kube: KubeClient, plan: DebugPlan, container: string): Promise<number> {
+async function attachExitCode(kube: KubeClient, plan: SessionPlan, container: string): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const state = debuggerState(await getPod(kube, plan.namespace, plan.pod), container);
     if (state?.terminated) return state.terminated.exitCode;

@@ -1,13 +1,13 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Options } from '../options.js';
-import { ForbiddenError, NotRunningError, TargetUnreachableError, UsageError } from '../errors.js';
+import { ForbiddenError, NotFoundError, NotRunningError, StreamRefusedError, TargetUnreachableError, UsageError } from '../errors.js';
 import { loadConnection, redactHeaders, type ClusterConnection } from '../kubeconfig/load.js';
 import { canI } from '../kube/access.js';
 import { namespacePsaLevel } from '../kube/pods.js';
 import { KubeClient, KubeStatusError } from '../kube/rest.js';
 import { resolvePod } from '../kube/workload.js';
 import { describeIdentity, type Identity } from '../plan/identity.js';
-import { makePlan, unopenable, type DebugPlan } from '../plan/plan.js';
+import { makePlan, sessionShape, unopenable, type DebugPlan, type SessionPlan } from '../plan/plan.js';
 import type { DebuggerMode } from '../plan/container.js';
 import type { PsaLevel } from '../plan/security.js';
 import { targetGoneReason } from '../plan/target-gone.js';
@@ -16,7 +16,9 @@ import type { Emit } from '../progress/events.js';
 import { lookupImageUser, needsImageUser } from './image-identity.js';
 import { openSession } from './open.js';
 import { printPlan } from './output.js';
+import { ReplayableInput } from './replay-input.js';
 import { IdentityMismatch, startDebugger } from './start.js';
+import { readWarm, warmFile, warmKey, writeWarm, type WarmEntry } from './warm-cache.js';
 
 export interface RunIO {
   stdin: NodeJS.ReadStream;
@@ -63,7 +65,78 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient):
   const ns = conn.namespace;
 
   emit({ kind: 'step', text: `Finding ${options.ref.kind === 'pod' ? 'pod' : options.ref.kind} ${options.ref.name}` });
-  const pod = await timed('pod get', () => resolvePod(kube, ns, options.ref));
+  const podRead = timed('pod get', () => resolvePod(kube, ns, options.ref));
+  podRead.catch(() => undefined); // awaited below, or not needed
+  const cache = { file: warmFile(io.env), key: warmKey(conn.server, ns, options) };
+  const warm = options.dryRun === 'none' && !options.forceNew && options.ref.kind === 'pod' ? await readWarm(cache.file, cache.key) : undefined;
+  // Piped input outlives a refused warm attempt.
+  const replay = warm && sessionShape(options, io.stdin.isTTY === true).stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin) : undefined;
+  try {
+    if (warm) {
+      const code = await tryWarm({ warm, podRead, kube, conn, options, io, timed, replay });
+      if (code !== undefined) return code;
+    }
+    return await debugPod({ pod: await podRead, kube, conn, options, io, timed, replay, cache });
+  } finally {
+    replay?.close();
+  }
+}
+
+interface Ctx {
+  kube: KubeClient;
+  conn: ClusterConnection;
+  options: Options;
+  io: RunIO;
+  timed: Timed;
+  replay: ReplayableInput | undefined;
+}
+
+/**
+ * The remembered debugger, at once: the exec opens while the pod is read.
+ * Returns undefined when that debugger cannot serve (gone, exited, exec
+ * denied): the refusal proves nothing ran, and the ordinary path follows.
+ */
+async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: Promise<V1Pod> }): Promise<number | undefined> {
+  const { warm, kube, conn, options, io, timed } = input;
+  const ns = conn.namespace;
+  const plan: SessionPlan = { namespace: ns, pod: options.ref.name, mode: 'exec', target: { container: warm.target }, session: sessionShape(options, io.stdin.isTTY === true) };
+  io.emit({ kind: 'debug', text: `remembered debugger ${warm.debugger} for these options; opening it while reading the pod` });
+  // Said only once the debugger answers: if it cannot serve, another runs.
+  let said = false;
+  const announce = () => {
+    if (said) return;
+    said = true;
+    io.emit({ kind: 'info', text: `pod/${plan.pod}: container ${warm.target}` });
+    if (warm.identity && warm.profile) io.emit({ kind: 'info', text: `debugger runs as ${describeIdentity(warm.identity)}, profile ${warm.profile}` });
+    io.emit({ kind: 'info', text: `reusing debugger ${warm.debugger}, already running in this pod (--new for a fresh one)` });
+  };
+  try {
+    const code = await timed('session', () =>
+      openSession({ plan, container: warm.debugger, running: undefined, kube, conn, options, emit: io.emit, io, replay: input.replay, announce }),
+    );
+    announce();
+    if (code >= 128) {
+      const before = await input.podRead.catch(() => undefined);
+      if (before) await throwIfTargetGone(kube, before, plan, 4000);
+    }
+    return code;
+  } catch (err) {
+    if (!refusedBeforeRunning(err)) throw err;
+    io.emit({ kind: 'debug', text: `remembered debugger ${warm.debugger} cannot serve (${err instanceof Error ? err.message : String(err)}); planning afresh` });
+    return undefined;
+  }
+}
+
+/** An exec refusal that proves the remembered debugger ran nothing. */
+function refusedBeforeRunning(err: unknown): boolean {
+  return err instanceof NotFoundError || err instanceof ForbiddenError || (err instanceof StreamRefusedError && /not found|not running|terminated|completed|stopped/i.test(err.message));
+}
+
+/** Plans against the pod, adds or reuses the debugger, runs the session. */
+async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: string } }): Promise<number> {
+  const { pod, kube, conn, options, io, timed, replay } = input;
+  const { emit } = io;
+  const ns = conn.namespace;
   const target = chooseTarget(pod, options.container);
   const imageUser = needsImageUser(pod, target, options.uid)
     ? await timed('image user', () => lookupImageUser({ kube, pod, target, env: io.env, emit }))
@@ -89,7 +162,10 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient):
   for (let round = 0; ; round++) {
     const { container, running, stop } = await startDebugger({ plan, pod, kube, options, emit, timed });
     try {
-      const code = await timed('session', () => openSession({ plan, container, running, kube, conn, options, emit, io }));
+      if (plan.mode === 'exec') {
+        void writeWarm(input.cache.file, input.cache.key, { debugger: container, target: plan.target.container, identity: plan.identity, profile: plan.profile });
+      }
+      const code = await timed('session', () => openSession({ plan, container, running, kube, conn, options, emit, io, replay }));
       // Killed by a signal: perhaps with the target (its PID namespace died).
       if (code >= 128) await throwIfTargetGone(kube, pod, plan, 4000);
       return code;
@@ -166,7 +242,7 @@ async function checkBeforeCreate(
  * little while; other failures read the pod once. Bounded either way: a lost
  * connection must not become a hang.
  */
-async function throwIfTargetGone(kube: KubeClient, before: V1Pod, plan: DebugPlan, patienceMs = 0): Promise<void> {
+async function throwIfTargetGone(kube: KubeClient, before: V1Pod, plan: SessionPlan, patienceMs = 0): Promise<void> {
   const deadline = Date.now() + patienceMs;
   for (;;) {
     const read = kube.get<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(plan.namespace)}/pods/${encodeURIComponent(plan.pod)}`).then(

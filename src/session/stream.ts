@@ -1,6 +1,6 @@
 import type { ClusterConnection } from '../kubeconfig/load.js';
 import type { KubeClient } from '../kube/rest.js';
-import type { DebugPlan } from '../plan/plan.js';
+import type { SessionPlan } from '../plan/plan.js';
 import type { Emit } from '../progress/events.js';
 import { runStream, type StreamKind } from '../stream/session.js';
 import { enterRawMode, type TerminalHandle } from '../terminal/tty.js';
@@ -12,7 +12,7 @@ import { enterRawMode, type TerminalHandle } from '../terminal/tty.js';
 export async function streamSession(input: {
   kube: KubeClient;
   conn: ClusterConnection;
-  plan: DebugPlan;
+  plan: SessionPlan;
   container: string;
   kind: StreamKind;
   command: string[];
