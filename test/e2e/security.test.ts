@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { dirname } from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dirname } from 'node:path';
 import { appImage, createPod, deletePod, getPod, kubectl, KUBECONFIG, plugin, uniq, type Result } from './helpers.js';
 
 // The security suite (docs/security.md says the same in prose):
@@ -221,28 +221,30 @@ interface SecretCase {
   code?: number;
   /** The request reached the API server, so -v must have logged API calls. */
   reachesServer: boolean;
+  /** The error path this case is about (so it proves what its name says). */
+  stderr?: RegExp;
 }
 
 const UNREACHABLE = { server: 'https://127.0.0.1:9' };
 let kc: Record<string, string> = {};
 
 const SECRET_CASES: SecretCase[] = [
-  { name: 'client certificate (admin), success', args: () => ['--context', 'admin', secPod, '--', 'true'], code: 0, reachesServer: true },
-  { name: 'client certificate (debugger), success', args: () => ['--context', 'debugger', secPod, '--', 'true'], code: 0, reachesServer: true },
-  { name: 'client certificate (attacher), attach session', args: () => ['--context', 'attacher', secPod, '--', 'true'], code: 0, reachesServer: true },
-  { name: 'client certificate (viewer), RBAC refusal', args: () => ['--context', 'viewer', secPod, '--', 'true'], code: 70, reachesServer: true },
-  { name: 'client certificate, impersonation refused', args: () => ['--context', 'debugger', '--as', 'system:admin', secPod, '--', 'true'], reachesServer: true },
-  { name: 'client certificate, --dry-run=server -o yaml', args: () => ['--context', 'debugger', secPod, '--dry-run=server', '-o', 'yaml'], code: 0, reachesServer: true },
+  { name: 'client certificate (admin), success', args: () => ['--context', 'admin', '-n', ns, secPod, '--', 'true'], code: 0, reachesServer: true },
+  { name: 'client certificate (debugger), success', args: () => ['--context', 'debugger', '-n', ns, secPod, '--', 'true'], code: 0, reachesServer: true },
+  { name: 'client certificate (attacher), attach session', args: () => ['--context', 'attacher', '-n', ns, secPod, '--', 'true'], code: 0, reachesServer: true },
+  { name: 'client certificate (viewer), RBAC refusal', args: () => ['--context', 'viewer', '-n', ns, secPod, '--', 'true'], code: 70, reachesServer: true },
+  { name: 'client certificate, impersonation refused', args: () => ['--context', 'debugger', '-n', ns, '--as', 'system:admin', secPod, '--', 'true'], reachesServer: true },
+  { name: 'client certificate, --dry-run=server -o yaml', args: () => ['--context', 'debugger', '-n', ns, secPod, '--dry-run=server', '-o', 'yaml'], code: 0, reachesServer: true },
   { name: 'bearer token, success', args: () => ['--kubeconfig', kc.token!, secPod, '--', 'true'], code: 0, reachesServer: true },
   { name: 'bearer token, --dry-run=client -o json', args: () => ['--kubeconfig', kc.token!, secPod, '--dry-run=client', '-o', 'json'], code: 0, reachesServer: true },
-  { name: 'invalid bearer token: 401', args: () => ['--kubeconfig', kc.badToken!, secPod, '--', 'true'], reachesServer: true },
-  { name: 'basic auth username/password: 401', args: () => ['--kubeconfig', kc.basic!, secPod, '--', 'true'], reachesServer: true },
+  { name: 'invalid bearer token: 401', args: () => ['--kubeconfig', kc.badToken!, secPod, '--', 'true'], reachesServer: true, stderr: /Unauthorized|401/ },
+  { name: 'basic auth username/password: not accepted by this API server (anonymous, 403)', args: () => ['--kubeconfig', kc.basic!, secPod, '--', 'true'], reachesServer: true },
   { name: 'exec credential plugin token, success', args: () => ['--kubeconfig', kc.exec!, secPod, '--', 'true'], code: 0, reachesServer: true },
-  { name: 'exec credential plugin, invalid token: 401', args: () => ['--kubeconfig', kc.execBad!, secPod, '--', 'true'], reachesServer: true },
-  { name: 'bearer token, unreachable server', args: () => ['--kubeconfig', kc.tokenUnreachable!, '--request-timeout', '5s', secPod, '--', 'true'], reachesServer: false },
-  { name: 'basic auth, unreachable server', args: () => ['--kubeconfig', kc.basicUnreachable!, '--request-timeout', '5s', secPod, '--', 'true'], reachesServer: false },
-  { name: 'exec credential plugin, unreachable server', args: () => ['--kubeconfig', kc.execUnreachable!, '--request-timeout', '5s', secPod, '--', 'true'], reachesServer: false },
-  { name: 'bearer token, wrong CA', args: () => ['--kubeconfig', kc.tokenWrongCA!, '--request-timeout', '5s', secPod, '--', 'true'], reachesServer: false },
+  { name: 'exec credential plugin, invalid token: 401', args: () => ['--kubeconfig', kc.execBad!, secPod, '--', 'true'], reachesServer: true, stderr: /Unauthorized|401/ },
+  { name: 'bearer token, unreachable server', args: () => ['--kubeconfig', kc.tokenUnreachable!, '--request-timeout', '5s', secPod, '--', 'true'], reachesServer: false, stderr: /ECONNREFUSED|cannot reach/ },
+  { name: 'basic auth, unreachable server', args: () => ['--kubeconfig', kc.basicUnreachable!, '--request-timeout', '5s', secPod, '--', 'true'], reachesServer: false, stderr: /ECONNREFUSED|cannot reach/ },
+  { name: 'exec credential plugin, unreachable server', args: () => ['--kubeconfig', kc.execUnreachable!, '--request-timeout', '5s', secPod, '--', 'true'], reachesServer: false, stderr: /ECONNREFUSED|cannot reach/ },
+  { name: 'bearer token, wrong CA', args: () => ['--kubeconfig', kc.tokenWrongCA!, '--request-timeout', '5s', secPod, '--', 'true'], reachesServer: false, stderr: /certificate/i },
 ];
 
 describe('secrets never reach any output, -v and errors included', () => {
@@ -290,13 +292,23 @@ describe('secrets never reach any output, -v and errors included', () => {
     return found;
   };
 
+  it('the suite knows what to look for: every user\'s client key, the tokens and the password', () => {
+    const names = [...secrets.keys()];
+    for (const u of ['admin', 'debugger', 'viewer', 'attacher']) expect(names).toContain(`client key of ${u}`);
+    expect(names).toEqual(expect.arrayContaining(['the service account token', 'the exec plugin token', 'the invalid bearer token', 'the basic-auth password']));
+    // And it would see one: a leak of any form is found.
+    for (const [name, forms] of secrets) for (const f of forms) expect(leaks({ code: 0, stdout: `x ${f} y`, stderr: '' })).toContain(name);
+    expect(leaks({ code: 0, stdout: '', stderr: 'Authorization: Bearer abc123def456ghi789' })).toEqual(['a Bearer authorization value']);
+  });
+
   it.each(SECRET_CASES.map((c) => [c.name, c] as const))('%s, with -v', async (_name, c) => {
-    const r = await plugin([...c.args(), '-v'], { timeoutMs: 120_000 });
+    const r = await plugin(['-v', ...c.args()], { timeoutMs: 120_000 });
     expect(leaks(r)).toEqual([]);
     if (c.code !== undefined) expect(r.code).toBe(c.code);
     else expect(r.code).not.toBe(0);
     // -v really was verbose: it logged the API calls it made.
     if (c.reachesServer) expect(r.stderr).toMatch(/\/api\/v1\/namespaces\//);
+    if (c.stderr) expect(r.stderr).toMatch(c.stderr);
   });
 
   it.each(SECRET_CASES.filter((c) => c.code !== 0).map((c) => [c.name, c] as const))('%s, without -v', async (_name, c) => {
