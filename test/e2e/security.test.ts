@@ -189,6 +189,8 @@ const basicUser = 'dd-sec-basic-user';
 const password = `dd-sec-pa55-${randomBytes(12).toString('hex')}`;
 addSecret('the invalid bearer token', badToken);
 addSecret('the basic-auth password', password);
+const pluginToken = `dd-sec-plugin-token-${randomBytes(16).toString('hex')}`;
+addSecret('the token a broken exec plugin printed', pluginToken);
 secrets.set('the basic-auth header value', [Buffer.from(`${basicUser}:${password}`).toString('base64')]);
 
 function kubeconfigFile(name: string, user: Record<string, unknown>, clusterOver: Record<string, string> = {}): string {
@@ -206,10 +208,13 @@ function kubeconfigFile(name: string, user: Record<string, unknown>, clusterOver
   );
   return file;
 }
-function execPlugin(name: string, token: string): Record<string, unknown> {
+/** An exec credential plugin printing `token`; `broken`: the JSON cut short, or the plugin failing after printing it. */
+function execPlugin(name: string, token: string, broken?: 'truncated' | 'exit 1'): Record<string, unknown> {
   const script = `${dir}/${name}.sh`;
-  const cred = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token } });
-  writeFileSync(script, `#!/bin/sh\ncat <<'EOF'\n${cred}\nEOF\n`);
+  let cred = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token } });
+  if (broken === 'truncated') cred = cred.slice(0, -1);
+  const fail = broken === 'exit 1' ? 'echo "credential helper: giving up" >&2\nexit 1\n' : '';
+  writeFileSync(script, `#!/bin/sh\ncat <<'EOF'\n${cred}\nEOF\n${fail}`);
   chmodSync(script, 0o755);
   return { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: script, interactiveMode: 'Never' } };
 }
@@ -241,6 +246,8 @@ const SECRET_CASES: SecretCase[] = [
   { name: 'basic auth username/password: not accepted by this API server (anonymous, 403)', args: () => ['--kubeconfig', kc.basic!, secPod, '--', 'true'], reachesServer: true },
   { name: 'exec credential plugin token, success', args: () => ['--kubeconfig', kc.exec!, secPod, '--', 'true'], code: 0, reachesServer: true },
   { name: 'exec credential plugin, invalid token: 401', args: () => ['--kubeconfig', kc.execBad!, secPod, '--', 'true'], reachesServer: true, stderr: /Unauthorized|401/ },
+  { name: 'exec credential plugin that prints a token and fails', args: () => ['--kubeconfig', kc.execFails!, secPod, '--', 'true'], code: 65, reachesServer: false, stderr: /giving up/ },
+  { name: 'exec credential plugin printing malformed JSON with a token in it', args: () => ['--kubeconfig', kc.execTruncated!, secPod, '--', 'true'], code: 65, reachesServer: false },
   { name: 'bearer token, unreachable server', args: () => ['--kubeconfig', kc.tokenUnreachable!, '--request-timeout', '5s', secPod, '--', 'true'], reachesServer: false, stderr: /ECONNREFUSED|cannot reach/ },
   { name: 'basic auth, unreachable server', args: () => ['--kubeconfig', kc.basicUnreachable!, '--request-timeout', '5s', secPod, '--', 'true'], reachesServer: false, stderr: /ECONNREFUSED|cannot reach/ },
   { name: 'exec credential plugin, unreachable server', args: () => ['--kubeconfig', kc.execUnreachable!, '--request-timeout', '5s', secPod, '--', 'true'], reachesServer: false, stderr: /ECONNREFUSED|cannot reach/ },
@@ -265,6 +272,8 @@ describe('secrets never reach any output, -v and errors included', () => {
       basic: kubeconfigFile('basic', basic),
       exec: kubeconfigFile('exec', execPlugin('exec', execToken)),
       execBad: kubeconfigFile('exec-bad', execPlugin('exec-bad', badToken)),
+      execFails: kubeconfigFile('exec-fails', execPlugin('exec-fails', pluginToken, 'exit 1')),
+      execTruncated: kubeconfigFile('exec-truncated', execPlugin('exec-truncated', pluginToken, 'truncated')),
       tokenUnreachable: kubeconfigFile('token-unreachable', { token }, UNREACHABLE),
       basicUnreachable: kubeconfigFile('basic-unreachable', basic, UNREACHABLE),
       execUnreachable: kubeconfigFile('exec-unreachable', execPlugin('exec-unreachable', execToken), UNREACHABLE),
