@@ -99,7 +99,8 @@ is_running() {
   # Adopt the process if it runs the component's executable.
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
   [[ ${exe##*/} == "${EXE[$name]:-$name}" ]] || return 1
-  echo "$pid $(proc_start_time "$pid")" >"$(startfile "$name")"
+  # Best effort: `status` may run where the state is read-only.
+  echo "$pid $(proc_start_time "$pid")" 2>/dev/null >"$(startfile "$name")" || true
 }
 
 # is_ours NAME PID: PID is NAME's process or one of its descendants (socat
