@@ -112,6 +112,7 @@ interface Ephemeral {
   securityContext?: SC;
   terminationMessagePolicy?: string;
   stdin?: boolean;
+  volumeMounts?: unknown[];
 }
 
 beforeAll(async () => {
@@ -139,6 +140,8 @@ describe('securityContext: least privilege for each target kind and profile, rea
     expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: `${c.kind}\n`, stderr: '' });
     expect(eph).toHaveLength(1);
     expect(eph[0]!.securityContext).toEqual(c.expect.sc);
+    // Nothing mounted: not even a service account token of its own.
+    expect(eph[0]!.volumeMounts).toBeUndefined();
   });
 
   it('no debugger lets its output into the pod status: terminationMessagePolicy File on every one created above', async () => {
