@@ -12,12 +12,30 @@ ensure_packages() {
   done
   ((${#missing[@]} == 0)) && return 0
   log "installing Debian packages: ${missing[*]}"
+  local before
+  before=$(pids_of_exe /usr/bin/etcd /usr/bin/docker-registry)
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian's postinst may start packaged daemons where an init system exists;
-  # this cluster runs its own instances.
-  pkill -x etcd 2>/dev/null || true
-  pkill -x docker-registry 2>/dev/null || true
+  # Debian's postinst may start the packaged etcd or registry where an init
+  # system exists; this cluster runs its own instances on those ports. Stop
+  # only a daemon that appeared during this install, never one that was
+  # already running (someone else's).
+  local pid
+  for pid in $(pids_of_exe /usr/bin/etcd /usr/bin/docker-registry); do
+    grep -qx "$pid" <<<"$before" && continue
+    log "stopping $(readlink "/proc/$pid/exe" 2>/dev/null) (pid $pid), started by its package's install"
+    kill "$pid" 2>/dev/null || true
+  done
+}
+
+# pids_of_exe PATH...: the PIDs of processes running one of these executables.
+pids_of_exe() {
+  local p exe want
+  for p in /proc/[0-9]*; do
+    exe=$(readlink "$p/exe" 2>/dev/null) || continue
+    for want in "$@"; do [[ $exe == "$want" ]] && echo "${p#/proc/}"; done
+  done
+  return 0
 }
 
 kube_ldflags() {
