@@ -10,6 +10,7 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { MAX_TIMER_MS, parseDurationFlag } from '../duration.js';
 import { ConfigError, UsageError } from '../errors.js';
 import {
   mergeKubeconfigs,
@@ -53,29 +54,16 @@ export interface ClusterConnection {
   requestOptions(): Promise<https.RequestOptions>;
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses kubectl's --request-timeout: Go duration or bare seconds; "0" (or empty) means none. */
+/**
+ * kubectl's --request-timeout: a Go duration or bare seconds; "0" (or empty)
+ * means none. kubectl takes any length; past the longest Node timer (24.8
+ * days) the difference from "none" cannot matter, so it is capped there.
+ */
 export function parseRequestTimeout(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const v = value.trim();
-  let ms = 0;
-  if (/^\d+$/.test(v)) {
-    ms = Number(v) * 1000;
-  } else {
-    const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-    let match: RegExpExecArray | null;
-    let end = 0;
-    while ((match = part.exec(v)) !== null) {
-      ms += Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? 0);
-      end = part.lastIndex;
-    }
-    if (end !== v.length) {
-      throw new UsageError(`invalid --request-timeout "${value}"; use a duration like 30s, 1m or 500ms (0 for no timeout)`);
-    }
-  }
+  if (value === undefined || value === '') return undefined;
+  const ms = parseDurationFlag(value, { flag: '--request-timeout', zero: 'no timeout', maxMs: Number.POSITIVE_INFINITY });
   // Round up so that a tiny timeout never turns into "no timeout".
-  return ms === 0 ? undefined : Math.ceil(ms);
+  return ms === 0 ? undefined : Math.min(Math.ceil(ms), MAX_TIMER_MS);
 }
 
 /** Copy of headers safe for -v logs. */
