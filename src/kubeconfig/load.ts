@@ -11,7 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { MAX_TIMER_MS, parseDurationFlag } from '../duration.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, DebugError, UsageError } from '../errors.js';
+import { DEFAULT_PLUGIN_TIMEOUT_MS, execCredentialSource } from './exec-credential.js';
 import {
   mergeKubeconfigs,
   parseKubeconfig,
@@ -154,18 +155,10 @@ async function parseFiles(texts: Array<{ path: string; text: string }>): Promise
   });
 }
 
-/** The user entry handed to client-node: impersonation and tokenFile are applied by us. */
+/** The user entry handed to client-node: impersonation, tokenFile and exec plugins are applied by us. */
 function userForClientNode(user: RawUser): RawUser {
-  const { as: _as, 'as-groups': _groups, tokenFile: _tokenFile, ...rest } = user;
-  if (!rest.exec) return rest;
-  // client-go tells plugins how they are run; some plugins require it. client-node pipes stdin, so never interactive.
-  const execInfo = JSON.stringify({
-    apiVersion: rest.exec.apiVersion ?? 'client.authentication.k8s.io/v1beta1',
-    kind: 'ExecCredential',
-    spec: { interactive: false },
-  });
-  const env = [...(rest.exec.env ?? []), { name: 'KUBERNETES_EXEC_INFO', value: execInfo }];
-  return { ...rest, exec: { ...rest.exec, env } };
+  const { as: _as, 'as-groups': _groups, tokenFile: _tokenFile, exec: _exec, ...rest } = user;
+  return rest;
 }
 
 function credentialError(err: unknown, userName: string, contextName: string, exec: RawExecConfig | undefined): ConfigError {
@@ -253,11 +246,22 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
   }
 
   // client-node costs about half a second to load (it pulls in the whole
-  // generated API), so it is used only for what needs it: exec credential
-  // plugins, auth providers (OIDC...) and proxy-url. Certificates, tokens and
-  // basic auth are read here directly.
-  const needsClientNode = Boolean(user.exec || user['auth-provider'] || cluster['proxy-url']);
+  // generated API), so it is used only for what needs it: auth providers
+  // (OIDC...) and proxy-url. Certificates, tokens, basic auth and exec
+  // credential plugins (exec-credential.ts: with a time limit, no orphans)
+  // are handled here directly.
+  const needsClientNode = Boolean(user['auth-provider'] || cluster['proxy-url']);
   const kc = needsClientNode ? await clientNodeConfig(sel, cluster, user) : undefined;
+  const execCredential = user.exec
+    ? execCredentialSource({
+        exec: user.exec,
+        cluster,
+        who: `user "${sel.userName}" (context "${sel.contextName}")`,
+        timeoutMs: requestTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS,
+        timeoutSource: requestTimeoutMs !== undefined ? '--request-timeout' : 'the default for credential plugins',
+        env,
+      })
+    : undefined;
 
   const proxied = Boolean(cluster['proxy-url']);
   const plainHttp = server.startsWith('http:');
@@ -272,11 +276,21 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
     try {
       if (kc) await kc.applyToHTTPSOptions(opts);
       else Object.assign(opts, await staticOptions(cluster, user));
+      if (execCredential) {
+        // client-go: a plugin's credential replaces the static ones.
+        const cred = await execCredential();
+        if (cred.token) opts.headers = { ...opts.headers, Authorization: `Bearer ${cred.token}` };
+        if (cred.clientCertificateData && cred.clientKeyData) {
+          opts.cert = cred.clientCertificateData;
+          opts.key = cred.clientKeyData;
+        }
+      }
       if (user.tokenFile && !user.exec && !user['auth-provider']) {
         // client-go re-reads tokenFile (it rotates) and prefers it over token.
         headers.Authorization = `Bearer ${(await readFile(user.tokenFile, 'utf8')).trim()}`;
       }
     } catch (err) {
+      if (err instanceof DebugError) throw err;
       throw credentialError(err, sel.userName, sel.contextName, user.exec);
     }
     for (const [name, value] of Object.entries(opts.headers ?? {})) {
