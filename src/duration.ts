@@ -59,6 +59,11 @@ export interface DurationFlag {
   zero: string;
   /** Longest accepted value in ms; longer is a usage error. Default MAX_TIMER_MS. */
   maxMs?: number;
+  /**
+   * kubectl takes a negative Go duration for --request-timeout ("-1s") and
+   * then sets no timeout: 'as-zero' does the same. Default: refuse.
+   */
+  negative?: 'refuse' | 'as-zero';
 }
 
 /**
@@ -76,6 +81,7 @@ export function parseDurationFlag(value: string, rules: DurationFlag): number {
       `${flag} "${value}" is not a duration; use a number with a unit (ns, us, ms, s, m, h) like 30s, 2m or 1h30m, or 0 for ${rules.zero}`,
     );
   }
+  if (ms < 0 && rules.negative === 'as-zero' && !/^-[0-9]+$/.test(text)) return 0;
   if (ms < 0) {
     throw new UsageError(`${flag} "${value}" is negative; use a positive duration like 30s, or 0 for ${rules.zero}`);
   }

@@ -2,7 +2,7 @@ import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { TimeoutError } from '../errors.js';
 import type { ClusterConnection } from '../kubeconfig/load.js';
-import { connectionError, unauthorizedError } from '../kubeconfig/transport-errors.js';
+import { connectionError, impersonationError, unauthorizedError } from '../kubeconfig/transport-errors.js';
 
 /** A Kubernetes `Status` body, as the API server sends with errors. */
 export interface ApiStatus {
@@ -57,7 +57,10 @@ export class KubeClient {
     const code = res.statusCode ?? 0;
     // 401: the credentials, not the request, are wrong (exit 65 with a next step).
     if (code === 401) throw unauthorizedError(this.conn, new KubeStatusError(code, parseStatus(text, code), method, path));
-    if (code < 200 || code > 299) throw new KubeStatusError(code, parseStatus(text, code), method, path);
+    if (code < 200 || code > 299) {
+      const err = new KubeStatusError(code, parseStatus(text, code), method, path);
+      throw (code === 403 && impersonationError(err.status.message ?? '', err)) || err;
+    }
     return (text ? JSON.parse(text) : {}) as T;
   }
 

@@ -57,12 +57,13 @@ export interface ClusterConnection {
 
 /**
  * kubectl's --request-timeout: a Go duration or bare seconds; "0" (or empty)
- * means none. kubectl takes any length; past the longest Node timer (24.8
+ * means none, and so does a negative Go duration ("-1s"), as in kubectl 1.34
+ * (a negative bare number is refused, as there). kubectl takes any length; past the longest Node timer (24.8
  * days) the difference from "none" cannot matter, so it is capped there.
  */
 export function parseRequestTimeout(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const ms = parseDurationFlag(value, { flag: '--request-timeout', zero: 'no timeout', maxMs: Number.POSITIVE_INFINITY });
+  const ms = parseDurationFlag(value, { flag: '--request-timeout', zero: 'no timeout', maxMs: Number.POSITIVE_INFINITY, negative: 'as-zero' });
   // Round up so that a tiny timeout never turns into "no timeout".
   return ms === 0 ? undefined : Math.min(Math.ceil(ms), MAX_TIMER_MS);
 }
@@ -291,6 +292,11 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
       }
     } catch (err) {
       if (err instanceof DebugError) throw err;
+      const file = (err as NodeJS.ErrnoException | undefined)?.path;
+      if (typeof file === 'string' && errnoCode(err)) {
+        // certificate-authority, client-certificate, client-key or tokenFile: name the file, not "credentials".
+        throw new ConfigError(`cannot read ${file}, named in kubeconfig for context "${sel.contextName}" (${readReason(err)}); fix the path`, { cause: err });
+      }
       throw credentialError(err, sel.userName, sel.contextName, user.exec);
     }
     for (const [name, value] of Object.entries(opts.headers ?? {})) {

@@ -4,7 +4,7 @@
  * next step (refresh credentials, fix the CA), and they are kubeconfig
  * problems (exit 65), not API errors.
  */
-import { ApiError, ConfigError } from '../errors.js';
+import { ApiError, ConfigError, ForbiddenError } from '../errors.js';
 
 export interface ConnectionNames {
   server: string;
@@ -53,12 +53,24 @@ export function connectionError(conn: ConnectionNames, err: NodeJS.ErrnoExceptio
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return new ConfigError(
-      `the API server's certificate does not cover the address ${conn.server} (${code}); use the server address the certificate names, or set tls-server-name for the cluster in kubeconfig`,
+      `the API server's certificate at ${conn.server} is not valid for the name it was reached by (${code}); use a server address the certificate names, or fix tls-server-name for that cluster in kubeconfig`,
       { cause: err },
     );
   }
   return new ApiError(
     `cannot reach the API server at ${conn.server} (${code || err.message}); check that the cluster is up and the context is right`,
     { cause: err },
+  );
+}
+
+/**
+ * A 403 for impersonation (--as/--as-group, or as: in kubeconfig) is about
+ * the flag, not about the resource that was asked for.
+ */
+export function impersonationError(statusMessage: string, cause?: unknown): ForbiddenError | undefined {
+  if (!/cannot impersonate/i.test(statusMessage)) return undefined;
+  return new ForbiddenError(
+    `not allowed to impersonate (--as/--as-group): ${statusMessage.replace(/\s+/g, ' ').trim()}; drop --as/--as-group, or ask your cluster admin for the "impersonate" verb`,
+    cause === undefined ? {} : { cause },
   );
 }

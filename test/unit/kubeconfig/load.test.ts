@@ -66,6 +66,10 @@ describe('parseRequestTimeout', () => {
     ['1.5s', 1_500],
     ['2h', 7_200_000],
     ['100us', 1],
+    ['-1s', undefined], // kubectl 1.34 takes it and sets no timeout
+    ['-0', undefined],
+    ['+5s', 5000],
+    ['.5s', 500],
   ])('%j => %j', (value, want) => {
     expect(parseRequestTimeout(value)).toBe(want);
   });
@@ -74,6 +78,9 @@ describe('parseRequestTimeout', () => {
     expect(() => parseRequestTimeout(value)).toThrow(
       new UsageError(`--request-timeout "${value}" is not a duration; use a number with a unit (ns, us, ms, s, m, h) like 30s, 2m or 1h30m, or 0 for no timeout`),
     );
+  });
+  it('a negative bare number is refused, as kubectl does', () => {
+    expect(() => parseRequestTimeout('-1')).toThrow(new UsageError('--request-timeout "-1" is negative; use a positive duration like 30s, or 0 for no timeout'));
   });
   it('a value past the longest Node timer is capped there (kubectl takes any length)', () => {
     expect(parseRequestTimeout('1000h')).toBe(2_147_483_647);
