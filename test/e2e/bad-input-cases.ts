@@ -233,7 +233,7 @@ export const CASES: BadInputCase[] = [
   { title: 'a deployment with no pods', group: 'Not found', args: ['-n', 'demo', 'deploy/{deploy0}'], code: AMBIGUOUS, line: 'error: deploy/{deploy0} has no pods; scale it up or name a pod directly' },
   { title: 'a context that does not exist', group: 'Not found', args: ['--context', 'nope', ...RUNNING], code: CONFIG, line: `error: context "nope" not found in kubeconfig; available: ${CONTEXTS}` },
   { title: 'a cluster that does not exist', group: 'Not found', args: ['--cluster', 'nope', ...RUNNING], code: CONFIG, line: 'error: cluster "nope" not found in kubeconfig; available: local' },
-  { title: 'a user that does not exist', group: 'Not found', args: ['--user', 'nope', ...RUNNING], code: CONFIG, line: `error: user "nope" not found in kubeconfig; available: admin, attacher, debugger, viewer` },
+  { title: 'a user that does not exist', group: 'Not found', args: ['--user', 'nope', ...RUNNING], code: CONFIG, line: `error: user "nope" not found in kubeconfig; available: ${CONTEXTS}` },
 
   // kubeconfig files.
   { title: '--kubeconfig naming a missing file', group: 'kubeconfig', args: ['--kubeconfig', '{dir}/missing.yaml', ...RUNNING], code: CONFIG, line: 'error: cannot read kubeconfig {dir}/missing.yaml given by --kubeconfig (file not found); check the path' },
@@ -290,7 +290,7 @@ export const CASES: BadInputCase[] = [
     group: 'Access',
     args: ['--context', 'debugger', '-n', '{psa-ns}', '{psa-pod}', '--', 'true'],
     code: POD_SECURITY,
-    line: 'error: Pod Security rejected the debugger: "restricted:latest": allowPrivilegeEscalation != false (containers "app", "{debugger}" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (containers "app", "{debugger}" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or containers "app", "{debugger}" must set securityContext.runAsNonRoot=true), seccompProfile (pod or containers "app", "{debugger}" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"). It names the pod\'s own container app: this pod does not meet the namespace\'s current Pod Security level (raised after it started), and Pod Security re-checks the whole pod on every patch, so no debugger can be added to it; ask an admin about the namespace\'s level.',
+    line: 'error: Pod Security rejected the debugger: "restricted:latest": allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (containers "app", "{debugger}" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or containers "app", "{debugger}" must set securityContext.runAsNonRoot=true), runAsUser=0 (container "{debugger}" must not set runAsUser=0), seccompProfile (pod or container "app" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"). It names the pod\'s own container app: this pod does not meet the namespace\'s current Pod Security level (raised after it started), and Pod Security re-checks the whole pod on every patch, so no debugger can be added to it; ask an admin about the namespace\'s level.',
     unchanged: 'psa-pod',
   },
 ];
