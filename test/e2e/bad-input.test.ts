@@ -179,14 +179,16 @@ function limiter(n: number): <T>(f: () => Promise<T>) => Promise<T> {
   };
 }
 const slot = limiter(4);
+/** DD_BAD_INPUT_PLUGIN runs the table against another build (e.g. an older one, to see what it got wrong). */
+const EXECUTABLE = process.env.DD_BAD_INPUT_PLUGIN ?? PLUGIN;
 
 function runCase(c: BadInputCase): Promise<Result> {
   const args = [...(c.quiet === false ? [] : ['-q']), ...c.args.map(fill)];
   const env = Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, fill(v)]));
   if (c.user === 'nobody') {
-    return run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', PLUGIN, ...args], { env, timeoutMs: 60_000 });
+    return run('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', EXECUTABLE, ...args], { env, timeoutMs: 60_000 });
   }
-  return run(PLUGIN, args, { env, timeoutMs: 60_000 });
+  return run(EXECUTABLE, args, { env, timeoutMs: 60_000 });
 }
 
 async function ephemeralCount(pod: FixturePod): Promise<number> {
