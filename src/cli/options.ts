@@ -159,6 +159,10 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
     // A detected UID with a chosen GID matches neither the target nor what the user meant.
     throw new UsageError(`--gid needs --uid too: the debugger must match the target's UID and GID; pass both (e.g. --uid ${gid} --gid ${gid}), or neither to use the detected identity`);
   }
+  const profile = oneOf(raw.profile, PROFILES, '--profile') ?? 'auto';
+  if (profile === 'restricted' && uid === 0) {
+    throw new UsageError('--uid 0 asks for a root debugger, which --profile restricted never runs; drop --uid 0, or use --profile baseline');
+  }
   const fromFlag = raw.image !== undefined;
   const image = raw.image ?? (env.DISTROLESS_DEBUG_IMAGE || DEFAULT_IMAGE);
   checkImage(image, fromFlag);
@@ -182,7 +186,7 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
     imagePullPolicy: oneOf(raw.imagePullPolicy, ['Always', 'IfNotPresent', 'Never'] as const, '--image-pull-policy'),
     uid,
     gid,
-    profile: oneOf(raw.profile, PROFILES, '--profile') ?? 'auto',
+    profile,
     env: parseEnv(raw.env ?? []),
     forceNew: raw.new ?? false,
     timeoutMs: parseTimeout(raw.timeout),

@@ -153,6 +153,7 @@ export const CASES: BadInputCase[] = [
     line: "error: --gid needs --uid too: the debugger must match the target's UID and GID; pass both (e.g. --uid 1000 --gid 1000), or neither to use the detected identity",
     unchanged: 'running',
   },
+  { title: '--uid 0 with --profile restricted', group: 'Flags and values', args: [...RUNNING, '--uid', '0', '--profile', 'restricted', '--', 'true'], code: USAGE, line: 'error: --uid 0 asks for a root debugger, which --profile restricted never runs; drop --uid 0, or use --profile baseline', unchanged: 'running' },
   { title: 'an unknown --profile', group: 'Flags and values', args: [...RUNNING, '--profile', 'root'], code: USAGE, line: 'error: --profile must be one of auto, restricted, baseline, general; got "root"' },
   { title: '--image-pull-policy in the wrong case', group: 'Flags and values', args: [...RUNNING, '--image-pull-policy', 'always'], code: USAGE, line: 'error: --image-pull-policy must be one of Always, IfNotPresent, Never; got "always"' },
   { title: '--as-group without --as', group: 'Flags and values', args: [...RUNNING, '--as-group', 'devs'], code: USAGE, line: 'error: --as-group needs a user to impersonate; pass --as USER too', unchanged: 'running' },
