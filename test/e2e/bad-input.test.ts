@@ -76,6 +76,8 @@ function writeFiles(): void {
   kubeconfigFile('badctx.yaml', { current: 'gone' });
   kubeconfigFile('nocluster.yaml', { context: { cluster: 'gone' } });
   kubeconfigFile('nouser.yaml', { context: { user: 'gone' } });
+  kubeconfigFile('ctx-ns.yaml', { context: { namespace: 'no-such-ns' } });
+  kubeconfigFile('ctx-default.yaml', { context: { namespace: 'default' } });
   kubeconfigFile('noserver.yaml', { cluster: { 'certificate-authority-data': cluster['certificate-authority-data'] } });
   kubeconfigFile('unreadable.yaml');
   chmodSync(`${dir}/unreadable.yaml`, 0o600); // owned by root: nobody cannot read it
