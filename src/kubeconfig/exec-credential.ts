@@ -159,8 +159,8 @@ export function parseCredential(stdout: string): ExecCredentialStatus {
   } catch {
     throw new Error(stdout.trim() === '' ? 'empty output' : 'output is not JSON');
   }
-  const status = (doc as { kind?: unknown; status?: unknown } | null)?.status;
-  if ((doc as { kind?: unknown }).kind !== 'ExecCredential' || !status || typeof status !== 'object') {
+  const { kind, status } = (doc !== null && typeof doc === 'object' ? doc : {}) as { kind?: unknown; status?: unknown };
+  if (kind !== 'ExecCredential' || !status || typeof status !== 'object') {
     throw new Error('not an ExecCredential with a status');
   }
   const s = status as Record<string, unknown>;
