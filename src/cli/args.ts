@@ -2,25 +2,6 @@ import yargsParser from 'yargs-parser';
 import { UsageError } from '../errors.js';
 import type { RawArgs } from './options.js';
 
-/**
- * kubectl-style spellings yargs would misread: a bare `--dry-run` (it would
- * swallow the pod name as its value) and kubectl's `-v=N` verbosity levels.
- */
-export function normalizeArgv(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    if (a === '--dry-run') out.push('--dry-run=client');
-    else if (/^(-v|--v)(=\d+)?$/.test(a)) out.push('--verbose');
-    else out.push(a);
-  }
-  return out;
-}
-
 const STRING_FLAGS = [
   'namespace', 'context', 'kubeconfig', 'cluster', 'user', 'as', 'as-group', 'request-timeout',
   'container', 'image', 'image-pull-policy', 'uid', 'gid', 'profile', 'env', 'timeout',
@@ -29,6 +10,131 @@ const STRING_FLAGS = [
 const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty'] as const;
 const ALIASES: Record<string, string[]> = { namespace: ['n'], container: ['c'], output: ['o'], quiet: ['q'], verbose: ['v'], tty: ['t'] };
 const KNOWN = new Set<string>([...STRING_FLAGS, ...BOOLEAN_FLAGS, ...Object.values(ALIASES).flat()]);
+
+/** What each value flag expects, for "needs a value" messages. */
+const VALUE_HINT: Readonly<Record<(typeof STRING_FLAGS)[number], string>> = {
+  namespace: 'NAMESPACE',
+  context: 'NAME',
+  kubeconfig: 'FILE',
+  cluster: 'NAME',
+  user: 'NAME',
+  as: 'USER',
+  'as-group': 'GROUP',
+  'request-timeout': '30s',
+  container: 'NAME',
+  image: 'IMAGE',
+  'image-pull-policy': 'IfNotPresent',
+  uid: '65532',
+  gid: '65532',
+  profile: 'restricted',
+  env: 'NAME=VALUE',
+  timeout: '2m',
+  'idle-timeout': '10m',
+  'dry-run': 'server',
+  output: 'yaml',
+};
+const VALUE_FLAGS = new Set<string>(STRING_FLAGS);
+const SHORT_VALUE: Readonly<Record<string, string>> = { n: 'namespace', c: 'container', o: 'output' };
+const SHORT_BOOLEAN: Readonly<Record<string, string>> = { q: 'quiet', v: 'verbose', t: 'tty' };
+
+function needsValue(written: string, long: string): UsageError {
+  const hint = VALUE_HINT[long as keyof typeof VALUE_HINT] ?? 'VALUE';
+  return new UsageError(`flag ${written} needs a value, e.g. ${written} ${hint}; see --help`);
+}
+
+function emptyValue(written: string, long: string): UsageError {
+  const hint = VALUE_HINT[long as keyof typeof VALUE_HINT] ?? 'VALUE';
+  return new UsageError(`flag ${written} has an empty value; give one, e.g. ${written} ${hint}`);
+}
+
+/** A next word that is a value even though it starts with "-": a negative number or duration ("-1", "-1s", "-.5s"). */
+const NEGATIVE = /^-[0-9.]/;
+
+/**
+ * Rewrites every value flag to `--long=value` so that yargs cannot drop or
+ * misread a value, and turns a flag with no value (at the end, before `--`,
+ * or followed by another flag) or an empty value into a usage error naming
+ * the flag, as kubectl does ("flag needs an argument"). Also the
+ * kubectl-style spellings yargs would misread: a bare `--dry-run` (it would
+ * swallow the pod name as its value), kubectl's `-v=N` verbosity levels, and
+ * pflag's short forms `-ndemo` and `-qn demo`.
+ */
+export function normalizeArgv(argv: string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  /** The value after a flag written without "=": the next word, unless there is none. */
+  const nextValue = (written: string, long: string): string => {
+    const next = argv[i + 1];
+    if (next === undefined || next === '--' || (next.startsWith('-') && next !== '-' && !NEGATIVE.test(next))) {
+      throw needsValue(written, long);
+    }
+    i++;
+    if (next === '') throw emptyValue(written, long);
+    return next;
+  };
+  for (; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--dry-run') {
+      // pflag never takes a separate word for --dry-run (it has a default); say how to write it.
+      const next = argv[i + 1];
+      if (next === 'client' || next === 'server' || next === 'none') {
+        throw new UsageError(`write --dry-run=${next} with "=": a separate word after --dry-run is read as the pod name`);
+      }
+      out.push('--dry-run=client');
+      continue;
+    }
+    if (/^(-v|--v)(=\d+)?$/.test(a)) {
+      out.push('--verbose');
+      continue;
+    }
+    const long = /^--([^=]+)(=(.*))?$/s.exec(a);
+    if (long) {
+      const name = long[1] as string;
+      if (!VALUE_FLAGS.has(name)) {
+        out.push(a);
+        continue;
+      }
+      if (long[2] === undefined) out.push(`--${name}=${nextValue(`--${name}`, name)}`);
+      else if (long[3] === '') throw emptyValue(`--${name}`, name);
+      else out.push(a);
+      continue;
+    }
+    if (/^-[^-]/.test(a) && !NEGATIVE.test(a)) {
+      // A cluster of short flags: booleans, then at most one value flag that takes the rest (or the next word).
+      const letters = a.slice(1);
+      const pending: string[] = [];
+      let done = false;
+      for (let j = 0; j < letters.length && !done; j++) {
+        const ch = letters[j] as string;
+        if (SHORT_BOOLEAN[ch]) {
+          pending.push(`--${SHORT_BOOLEAN[ch]}`);
+        } else if (SHORT_VALUE[ch]) {
+          const longName = SHORT_VALUE[ch] as string;
+          let rest = letters.slice(j + 1);
+          if (rest.startsWith('=')) {
+            rest = rest.slice(1);
+            if (rest === '') throw emptyValue(`-${ch}`, longName);
+          }
+          pending.push(`--${longName}=${rest !== '' ? rest : nextValue(`-${ch}`, longName)}`);
+          done = true;
+        } else {
+          // Unknown letter: let yargs name it in its "Unknown argument" message.
+          pending.length = 0;
+          pending.push(a);
+          done = true;
+        }
+      }
+      out.push(...pending);
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
 
 type Parsed = Record<string, string | string[] | boolean | undefined> & { _: Array<string | number>; '--'?: Array<string | number> };
 

@@ -36,12 +36,12 @@ Target:
 Debugger:
       --image IMAGE           debug image (default ${DEFAULT_IMAGE}; env DISTROLESS_DEBUG_IMAGE)
       --image-pull-policy P   Always | IfNotPresent | Never
-      --uid ID, --gid ID      run as this identity instead of the detected one
+      --uid ID, --gid ID      run as this identity instead of the detected one (--gid needs --uid)
       --profile P             auto | restricted | baseline | general (default auto: the least
                               privilege that opens the target, within the namespace's Pod Security)
-      --env NAME=VALUE        extra environment for the debugger (repeatable)
+      --env NAME=VALUE        extra environment for the debugger (repeatable; DD_* is reserved)
       --new                   always add a new debugger, never reuse a running one
-      --timeout D             how long to wait for the debugger to start (default 2m)
+      --timeout D             how long to wait for the debugger to start (default 2m; 0 = no limit)
       --idle-timeout D        the debugger exits after this long with no session (default 10m; 0 = never)
 Session:
   -t, --tty                   allocate a terminal for COMMAND (the shell gets one when stdin is a terminal)
@@ -52,6 +52,10 @@ Session:
 Cluster (as kubectl):
       --kubeconfig FILE, --context NAME, --cluster NAME, --user NAME,
   -n, --namespace NS, --as USER, --as-group GROUP, --request-timeout D
+                              (--request-timeout also bounds exec credential plugins; default 60s)
+
+Durations (D): 30s, 1m30s, 1.5h, 500ms (units ns, us, ms, s, m, h) or bare seconds, as kubectl
+takes them; at most 596h for --timeout and --idle-timeout.
 Other:
   -h, --help                  this help
       --version               print the version

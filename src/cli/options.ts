@@ -1,7 +1,10 @@
+import { MAX_TIMER_MS, parseDurationFlag } from '../duration.js';
 import { UsageError } from '../errors.js';
+import { parseRequestTimeout } from '../kubeconfig/load.js';
 import { kindOf } from '../kinds.js';
 import type { KubeconfigFlags } from '../kubeconfig/load.js';
 import { DEFAULT_IMAGE } from '../plan/container.js';
+import { imageReferenceProblem } from '../registry/reference.js';
 import { PROFILES } from '../plan/security.js';
 
 export { WORKLOAD_KINDS, type WorkloadKind } from '../kinds.js';
@@ -43,31 +46,50 @@ export function parseTargetRef(s: string | undefined): TargetRef {
     throw new UsageError('missing the pod to debug: kubectl distroless-debug POD (or deploy/NAME); see --help');
   }
   const slash = s.indexOf('/');
-  if (slash < 0) return { kind: 'pod', name: s };
+  if (slash < 0) {
+    checkObjectName(s, 'pod');
+    return { kind: 'pod', name: s };
+  }
   const kind = kindOf(s.slice(0, slash))?.kind;
   const name = s.slice(slash + 1);
   if (!kind) {
     throw new UsageError(`cannot debug "${s}": use a pod name or pod/, deploy/, sts/, ds/, rs/ or job/ followed by a name`);
   }
   if (!name || name.includes('/')) throw new UsageError(`"${s}" is not a valid name; expected KIND/NAME`);
+  checkObjectName(name, kind);
   return { kind, name };
 }
 
-/** Go-style durations as kubectl takes them: 90s, 2m, 1h30m, 500ms; a bare number means seconds. */
-export function parseDuration(s: string, flag: string): number {
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let matched = 0;
-  for (const m of s.matchAll(re)) {
-    total += Number(m[1]) * (unit[m[2] as string] ?? 0);
-    matched += m[0].length;
-  }
-  if (matched === 0 || matched !== s.length) {
-    throw new UsageError(`${flag} "${s}" is not a duration; use a value like 30s, 2m or 1h`);
-  }
-  return total;
+// Kubernetes object names (DNS-1123 subdomain) and namespaces (DNS-1123 label).
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A name the API server could never hold: say so, rather than "not found". */
+function checkObjectName(name: string, what: string): void {
+  if (name.length <= 253 && SUBDOMAIN.test(name)) return;
+  throw new UsageError(
+    `"${name}" cannot be a ${what} name: names are at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit; check the name`,
+  );
+}
+
+function checkNamespace(ns: string | undefined): void {
+  if (ns === undefined || (ns.length <= 63 && LABEL.test(ns))) return;
+  throw new UsageError(
+    `-n/--namespace "${ns}" cannot be a namespace: namespaces are at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit`,
+  );
+}
+
+/** --timeout's value in ms: 0 means no limit, which a Node timer can only hold as its longest delay. */
+export function parseTimeout(value: string | undefined): number {
+  const ms = parseDurationFlag(value ?? '2m', { flag: '--timeout', zero: 'no limit' });
+  // A timer rounds sub-millisecond delays down to "at once"; round up instead.
+  return ms === 0 ? MAX_TIMER_MS : Math.ceil(ms);
+}
+
+/** --idle-timeout in whole seconds for the keeper: 0 means never; anything else is at least 1 s. */
+export function parseIdleTimeout(value: string | undefined): number {
+  const ms = parseDurationFlag(value ?? '10m', { flag: '--idle-timeout', zero: 'never' });
+  return Math.ceil(ms / 1000);
 }
 
 function parseId(v: string | undefined, flag: string): number | undefined {
@@ -78,18 +100,36 @@ function parseId(v: string | undefined, flag: string): number | undefined {
   return Number(v);
 }
 
+/** The debugger's own variables (DD_MODE, DD_IDLE_TIMEOUT, ...): --env must not override them. */
+export const RESERVED_ENV_PREFIX = 'DD_';
+
 function parseEnv(list: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const kv of list) {
     const eq = kv.indexOf('=');
     const key = eq < 0 ? '' : kv.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
-      throw new UsageError(`--env "${kv}" must look like NAME=value`);
+    // Kubernetes' rule for environment variable names (IsEnvVarName).
+    if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(key) || key === '.' || key.startsWith('..')) {
+      throw new UsageError(
+        eq < 0
+          ? `--env "${kv}" has no "="; write it as NAME=VALUE, e.g. --env LOG_LEVEL=debug`
+          : `--env "${kv}": "${key}" is not a valid variable name; use letters, digits, "_", "-" and ".", not starting with a digit`,
+      );
+    }
+    if (key.startsWith(RESERVED_ENV_PREFIX)) {
+      throw new UsageError(`--env ${key}: names starting with ${RESERVED_ENV_PREFIX} are reserved for the debugger's own settings; pick another name`);
     }
     // defineProperty: a variable named __proto__ is still a variable, not a prototype.
     Object.defineProperty(env, key, { value: kv.slice(eq + 1), enumerable: true, writable: true, configurable: true });
   }
   return env;
+}
+
+function checkImage(image: string, fromFlag: boolean): void {
+  const problem = imageReferenceProblem(image);
+  if (problem === undefined) return;
+  const source = fromFlag ? '--image' : 'DISTROLESS_DEBUG_IMAGE';
+  throw new UsageError(`${source} "${image}" is not a valid image reference (${problem}); use e.g. ${DEFAULT_IMAGE}`);
 }
 
 function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], flag: string): T | undefined {
@@ -102,19 +142,33 @@ function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], f
 
 export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
   const ref = parseTargetRef(raw.target);
+  checkNamespace(raw.namespace);
   const dryRunRaw = raw.dryRun === '' || raw.dryRun === 'true' ? 'client' : raw.dryRun === 'false' ? undefined : raw.dryRun;
   const dryRun = oneOf(dryRunRaw, ['client', 'server', 'none'] as const, '--dry-run') ?? 'none';
   const output = oneOf(raw.output, ['yaml', 'json'] as const, '-o/--output');
   if (output && dryRun === 'none') {
     throw new UsageError('-o/--output only applies with --dry-run; add --dry-run=client or --dry-run=server');
   }
+  if (dryRun !== 'none' && raw.command.length > 0) {
+    throw new UsageError('--dry-run runs nothing, so a command after -- would be ignored; drop the command or --dry-run');
+  }
   if (raw.quiet && raw.verbose) throw new UsageError('-q/--quiet and -v/--verbose cannot be used together');
   const uid = parseId(raw.uid, '--uid');
   const gid = parseId(raw.gid, '--gid');
+  if (gid !== undefined && uid === undefined) {
+    // A detected UID with a chosen GID matches neither the target nor what the user meant.
+    throw new UsageError(`--gid needs --uid too: the debugger must match the target's UID and GID; pass both (e.g. --uid ${gid} --gid ${gid}), or neither to use the detected identity`);
+  }
+  const profile = oneOf(raw.profile, PROFILES, '--profile') ?? 'auto';
+  if (profile === 'restricted' && uid === 0) {
+    throw new UsageError('--uid 0 asks for a root debugger, which --profile restricted never runs; drop --uid 0, or use --profile baseline');
+  }
+  const fromFlag = raw.image !== undefined;
   const image = raw.image ?? (env.DISTROLESS_DEBUG_IMAGE || DEFAULT_IMAGE);
-  if (!image.trim()) throw new UsageError('--image must not be empty');
+  checkImage(image, fromFlag);
   const requestTimeout = raw.requestTimeout;
-  if (requestTimeout !== undefined && requestTimeout !== '0') parseDuration(requestTimeout, '--request-timeout');
+  // Checked here so that a bad value fails before anything else; the connection parses it again.
+  if (requestTimeout !== undefined) parseRequestTimeout(requestTimeout);
   const kube: KubeconfigFlags = {};
   if (raw.kubeconfig !== undefined) kube.kubeconfig = raw.kubeconfig;
   if (raw.context !== undefined) kube.context = raw.context;
@@ -132,11 +186,11 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
     imagePullPolicy: oneOf(raw.imagePullPolicy, ['Always', 'IfNotPresent', 'Never'] as const, '--image-pull-policy'),
     uid,
     gid,
-    profile: oneOf(raw.profile, PROFILES, '--profile') ?? 'auto',
+    profile,
     env: parseEnv(raw.env ?? []),
     forceNew: raw.new ?? false,
-    timeoutMs: parseDuration(raw.timeout ?? '2m', '--timeout'),
-    idleTimeoutSeconds: Math.round(parseDuration(raw.idleTimeout ?? '10m', '--idle-timeout') / 1000),
+    timeoutMs: parseTimeout(raw.timeout),
+    idleTimeoutSeconds: parseIdleTimeout(raw.idleTimeout),
     dryRun,
     output: output ?? (dryRun === 'none' ? undefined : 'yaml'),
     quiet: raw.quiet ?? false,

@@ -11,7 +11,6 @@ import {
 } from '../errors.js';
 import type { PsaLevel } from '../plan/security.js';
 import { isPsaLevel } from '../plan/security.js';
-import { allContainerNames } from '../plan/container.js';
 import { KubeStatusError, type KubeClient } from './rest.js';
 
 const podPath = (ns: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
@@ -92,9 +91,16 @@ function patchError(err: unknown, ns: string, name: string, pod: V1Pod, containe
   if (/violates PodSecurity/i.test(msg)) {
     const rule = msg.replace(/^.*violates PodSecurity\s*/i, '');
     const earlier = blamedEarlierContainers(msg, pod, container.name);
-    const blame = earlier.length
-      ? ` It names ${earlier.join(', ')}, already in this pod: Pod Security re-checks the whole pod on every patch, so it will keep refusing; debug a fresh pod instead (e.g. restart the workload).`
-      : psaHint(container);
+    const own = blamedOwnContainers(msg, pod);
+    let blame: string;
+    if (earlier.length) {
+      blame = ` It names ${earlier.join(', ')}, already in this pod: Pod Security re-checks the whole pod on every patch, so it will keep refusing; debug a fresh pod instead (e.g. restart the workload).`;
+    } else if (own.length) {
+      // The app's own containers: the namespace's level was raised after the pod started.
+      blame = ` It names the pod's own container${own.length > 1 ? 's' : ''} ${own.join(', ')}: this pod does not meet the namespace's current Pod Security level (raised after it started), and Pod Security re-checks the whole pod on every patch, so no debugger can be added to it; ask an admin about the namespace's level.`;
+    } else {
+      blame = psaHint(container);
+    }
     return new PodSecurityError(`Pod Security rejected the debugger: ${rule}.${blame}`, { cause: err });
   }
   if (err.statusCode === 403) return forbidden('patch pods/ephemeralcontainers', ns, err);
@@ -102,18 +108,30 @@ function patchError(err: unknown, ns: string, name: string, pod: V1Pod, containe
   return apiError(err);
 }
 
-/**
- * The rejection names the offending containers ('container "x" must not...',
- * 'containers "a", "b" must...'). Any that already exist in the pod are what
- * blocks this patch, whatever the new debugger looks like.
- */
-export function blamedEarlierContainers(message: string, pod: V1Pod, newName: string): string[] {
-  const existing = new Set(allContainerNames(pod));
+/** Container names quoted in a Pod Security rejection ('container "x" must...', 'containers "a", "b" must...'). */
+function namedContainers(message: string): Set<string> {
   const named = new Set<string>();
   for (const m of message.matchAll(/containers? ((?:"[^"]+"(?:, | and )?)+)/g)) {
     for (const q of (m[1] ?? '').matchAll(/"([^"]+)"/g)) named.add(q[1] as string);
   }
-  return [...named].filter((n) => n !== newName && existing.has(n));
+  return named;
+}
+
+/**
+ * The rejection names the offending containers. Earlier ephemeral containers
+ * (debuggers) among them are what blocks this patch, whatever the new
+ * debugger looks like. The pod's own containers are not "earlier debuggers":
+ * see blamedOwnContainers.
+ */
+export function blamedEarlierContainers(message: string, pod: V1Pod, newName: string): string[] {
+  const ephemeral = new Set((pod.spec?.ephemeralContainers ?? []).map((c) => c.name));
+  return [...namedContainers(message)].filter((n) => n !== newName && ephemeral.has(n));
+}
+
+/** The pod's own (init and app) containers that a Pod Security rejection names. */
+export function blamedOwnContainers(message: string, pod: V1Pod): string[] {
+  const own = new Set([...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name));
+  return [...namedContainers(message)].filter((n) => own.has(n));
 }
 
 function psaHint(c: V1EphemeralContainer): string {

@@ -1,7 +1,8 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { ApiError, TimeoutError } from '../errors.js';
+import { TimeoutError } from '../errors.js';
 import type { ClusterConnection } from '../kubeconfig/load.js';
+import { connectionError, impersonationError, unauthorizedError } from '../kubeconfig/transport-errors.js';
 
 /** A Kubernetes `Status` body, as the API server sends with errors. */
 export interface ApiStatus {
@@ -54,7 +55,12 @@ export class KubeClient {
     const res = await this.send(method, path, init);
     const text = await readBody(res);
     const code = res.statusCode ?? 0;
-    if (code < 200 || code > 299) throw new KubeStatusError(code, parseStatus(text, code), method, path);
+    // 401: the credentials, not the request, are wrong (exit 65 with a next step).
+    if (code === 401) throw unauthorizedError(this.conn, new KubeStatusError(code, parseStatus(text, code), method, path));
+    if (code < 200 || code > 299) {
+      const err = new KubeStatusError(code, parseStatus(text, code), method, path);
+      throw (code === 403 && impersonationError(err.status.message ?? '', err)) || err;
+    }
     return (text ? JSON.parse(text) : {}) as T;
   }
 
@@ -116,9 +122,7 @@ export class KubeClient {
       }
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err instanceof TimeoutError || err.name === 'AbortError') return reject(err);
-        reject(
-          new ApiError(`cannot reach the API server at ${this.conn.server} (${err.code ?? err.message}); check that the cluster is up and the context is right`, { cause: err }),
-        );
+        reject(connectionError(this.conn, err));
       });
       req.end(body);
     });

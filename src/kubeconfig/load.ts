@@ -10,7 +10,9 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, UsageError } from '../errors.js';
+import { MAX_TIMER_MS, parseDurationFlag } from '../duration.js';
+import { ConfigError, DebugError, UsageError } from '../errors.js';
+import { DEFAULT_PLUGIN_TIMEOUT_MS, execCredentialSource } from './exec-credential.js';
 import {
   mergeKubeconfigs,
   parseKubeconfig,
@@ -53,29 +55,17 @@ export interface ClusterConnection {
   requestOptions(): Promise<https.RequestOptions>;
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses kubectl's --request-timeout: Go duration or bare seconds; "0" (or empty) means none. */
+/**
+ * kubectl's --request-timeout: a Go duration or bare seconds; "0" (or empty)
+ * means none, and so does a negative Go duration ("-1s"), as in kubectl 1.34
+ * (a negative bare number is refused, as there). kubectl takes any length; past the longest Node timer (24.8
+ * days) the difference from "none" cannot matter, so it is capped there.
+ */
 export function parseRequestTimeout(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const v = value.trim();
-  let ms = 0;
-  if (/^\d+$/.test(v)) {
-    ms = Number(v) * 1000;
-  } else {
-    const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-    let match: RegExpExecArray | null;
-    let end = 0;
-    while ((match = part.exec(v)) !== null) {
-      ms += Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? 0);
-      end = part.lastIndex;
-    }
-    if (end !== v.length) {
-      throw new UsageError(`invalid --request-timeout "${value}"; use a duration like 30s, 1m or 500ms (0 for no timeout)`);
-    }
-  }
+  if (value === undefined || value === '') return undefined;
+  const ms = parseDurationFlag(value, { flag: '--request-timeout', zero: 'no timeout', maxMs: Number.POSITIVE_INFINITY, negative: 'as-zero' });
   // Round up so that a tiny timeout never turns into "no timeout".
-  return ms === 0 ? undefined : Math.ceil(ms);
+  return ms === 0 ? undefined : Math.min(Math.ceil(ms), MAX_TIMER_MS);
 }
 
 /** Copy of headers safe for -v logs. */
@@ -166,18 +156,10 @@ async function parseFiles(texts: Array<{ path: string; text: string }>): Promise
   });
 }
 
-/** The user entry handed to client-node: impersonation and tokenFile are applied by us. */
+/** The user entry handed to client-node: impersonation, tokenFile and exec plugins are applied by us. */
 function userForClientNode(user: RawUser): RawUser {
-  const { as: _as, 'as-groups': _groups, tokenFile: _tokenFile, ...rest } = user;
-  if (!rest.exec) return rest;
-  // client-go tells plugins how they are run; some plugins require it. client-node pipes stdin, so never interactive.
-  const execInfo = JSON.stringify({
-    apiVersion: rest.exec.apiVersion ?? 'client.authentication.k8s.io/v1beta1',
-    kind: 'ExecCredential',
-    spec: { interactive: false },
-  });
-  const env = [...(rest.exec.env ?? []), { name: 'KUBERNETES_EXEC_INFO', value: execInfo }];
-  return { ...rest, exec: { ...rest.exec, env } };
+  const { as: _as, 'as-groups': _groups, tokenFile: _tokenFile, exec: _exec, ...rest } = user;
+  return rest;
 }
 
 function credentialError(err: unknown, userName: string, contextName: string, exec: RawExecConfig | undefined): ConfigError {
@@ -265,11 +247,22 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
   }
 
   // client-node costs about half a second to load (it pulls in the whole
-  // generated API), so it is used only for what needs it: exec credential
-  // plugins, auth providers (OIDC...) and proxy-url. Certificates, tokens and
-  // basic auth are read here directly.
-  const needsClientNode = Boolean(user.exec || user['auth-provider'] || cluster['proxy-url']);
+  // generated API), so it is used only for what needs it: auth providers
+  // (OIDC...) and proxy-url. Certificates, tokens, basic auth and exec
+  // credential plugins (exec-credential.ts: with a time limit, no orphans)
+  // are handled here directly.
+  const needsClientNode = Boolean(user['auth-provider'] || cluster['proxy-url']);
   const kc = needsClientNode ? await clientNodeConfig(sel, cluster, user) : undefined;
+  const execCredential = user.exec
+    ? execCredentialSource({
+        exec: user.exec,
+        cluster,
+        who: `user "${sel.userName}" (context "${sel.contextName}")`,
+        timeoutMs: requestTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS,
+        timeoutSource: requestTimeoutMs !== undefined ? '--request-timeout' : 'the default for credential plugins',
+        env,
+      })
+    : undefined;
 
   const proxied = Boolean(cluster['proxy-url']);
   const plainHttp = server.startsWith('http:');
@@ -284,11 +277,26 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
     try {
       if (kc) await kc.applyToHTTPSOptions(opts);
       else Object.assign(opts, await staticOptions(cluster, user));
+      if (execCredential) {
+        // client-go: a plugin's credential replaces the static ones.
+        const cred = await execCredential();
+        if (cred.token) opts.headers = { ...opts.headers, Authorization: `Bearer ${cred.token}` };
+        if (cred.clientCertificateData && cred.clientKeyData) {
+          opts.cert = cred.clientCertificateData;
+          opts.key = cred.clientKeyData;
+        }
+      }
       if (user.tokenFile && !user.exec && !user['auth-provider']) {
         // client-go re-reads tokenFile (it rotates) and prefers it over token.
         headers.Authorization = `Bearer ${(await readFile(user.tokenFile, 'utf8')).trim()}`;
       }
     } catch (err) {
+      if (err instanceof DebugError) throw err;
+      const file = (err as NodeJS.ErrnoException | undefined)?.path;
+      if (typeof file === 'string' && errnoCode(err)) {
+        // certificate-authority, client-certificate, client-key or tokenFile: name the file, not "credentials".
+        throw new ConfigError(`cannot read ${file}, named in kubeconfig for context "${sel.contextName}" (${readReason(err)}); fix the path`, { cause: err });
+      }
       throw credentialError(err, sel.userName, sel.contextName, user.exec);
     }
     for (const [name, value] of Object.entries(opts.headers ?? {})) {

@@ -79,6 +79,15 @@ export function assertDebuggable(pod: V1Pod, target: Target): void {
     throw new NotRunningError(`pod ${name} runs on a Windows node; distroless-debug needs Linux process namespaces`);
   }
   const phase = pod.status?.phase ?? 'Unknown';
+  if (phase === 'Succeeded' || phase === 'Failed') {
+    // Finished pods never run again: waiting would not help.
+    throw new NotRunningError(
+      `pod ${name} has ${phase === 'Succeeded' ? 'completed' : 'failed'} (phase ${phase}) and will not run again; read its output with kubectl logs, or debug a running pod`,
+    );
+  }
+  if (phase === 'Unknown') {
+    throw new NotRunningError(`pod ${name} is in phase Unknown (its node is not reporting); check the node, or debug another pod`);
+  }
   if (phase !== 'Running') {
     throw new NotRunningError(`pod ${name} is ${phase}, not Running; wait for it to start or pick a running pod`);
   }

@@ -135,6 +135,39 @@ export function parseImageReference(input: string): ImageReference | undefined {
   return out;
 }
 
+/**
+ * Why a string is not an image reference the kubelet would pull, in a few
+ * words for a one-line message; undefined when it is one. Stricter than
+ * parseImageReference on digests: the kubelet refuses a digest whose hex has
+ * the wrong length.
+ */
+export function imageReferenceProblem(input: string): string | undefined {
+  if (input.trim() === '') return 'it is empty';
+  if (/\s/.test(input)) return 'it contains white space';
+  const ref = parseImageReference(input);
+  const at = input.indexOf('@');
+  const name = at >= 0 ? input.slice(0, at) : input;
+  if (at >= 0) {
+    const digest = input.slice(at + 1);
+    const algorithm = /^([a-z0-9]+):/.exec(digest)?.[1];
+    if ((algorithm === 'sha256' || algorithm === 'sha512') && !parseDigest(digest)) {
+      return `the digest after "@" must be ${algorithm}: and ${HEX_LENGTH[algorithm]} lower-case hex digits`;
+    }
+    if (!/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/.test(digest)) return 'the digest after "@" is not ALGORITHM:HEX';
+  }
+  if (ref) return undefined;
+  const lastSlash = name.lastIndexOf('/');
+  const colon = name.indexOf(':', lastSlash + 1);
+  if (colon >= 0 && !TAG.test(name.slice(colon + 1))) {
+    return 'the tag after ":" must be 1 to 128 letters, digits, "_", "." or "-", not starting with "." or "-"';
+  }
+  const path = colon >= 0 ? name.slice(0, colon) : name;
+  const first = path.split('/')[0] ?? '';
+  const repo = path.includes('/') && isRegistryHost(first) ? path.slice(first.length + 1) : path;
+  if (repo !== repo.toLowerCase()) return 'the repository name must be lower case';
+  return 'expected [REGISTRY/]REPOSITORY[:TAG][@DIGEST]';
+}
+
 /** "registry/repository@digest" (or ":tag"), for log lines. */
 export function formatReference(ref: ImageReference): string {
   const base = `${ref.registry}/${ref.repository}`;

@@ -28,7 +28,7 @@ describe('normalizeArgv', () => {
     { argv: ['--v=9', 'web-1'], want: ['--verbose', 'web-1'] },
     { argv: ['--v', 'web-1'], want: ['--verbose', 'web-1'] },
     { argv: ['web-1', '--', '--dry-run', '-v'], want: ['web-1', '--', '--dry-run', '-v'] },
-    { argv: ['-vv', 'web-1'], want: ['-vv', 'web-1'] },
+    { argv: ['-vv', 'web-1'], want: ['--verbose', '--verbose', 'web-1'] },
     { argv: [], want: [] },
   ])('$argv', ({ argv, want }) => {
     expect(normalizeArgv(argv)).toEqual(want);
@@ -114,9 +114,46 @@ describe('parseArgs', () => {
     { name: 'no boolean negation', argv: ['web-1', '--no-new'], message: 'Unknown argument: --no-new; see --help' },
     { name: 'two positionals', argv: ['web-1', 'ls'], message: 'one target expected, got "web-1 ls"; put a command after --, e.g. -- ls -l' },
     { name: 'three positionals', argv: ['web-1', 'ls', '/etc'], message: 'one target expected, got "web-1 ls /etc"; put a command after --, e.g. -- ls -l' },
-    { name: '--dry-run server (kubectl needs =)', argv: ['--dry-run', 'server', 'web-1'], message: 'one target expected, got "server web-1"; put a command after --, e.g. -- ls -l' },
+    { name: '--dry-run server (kubectl needs =)', argv: ['--dry-run', 'server', 'web-1'], message: 'write --dry-run=server with "=": a separate word after --dry-run is read as the pod name' },
   ])('UsageError: $name', ({ argv, message }) => {
     expect(usageError(() => parseArgs(argv)).message).toBe(message);
+  });
+
+  // Defect 11: a flag with no value must never be dropped or swallow the next flag.
+  it.each([
+    { argv: ['web-1', '--as', '--', 'id', '-u'], message: 'flag --as needs a value, e.g. --as USER; see --help' },
+    { argv: ['web-1', '--context'], message: 'flag --context needs a value, e.g. --context NAME; see --help' },
+    { argv: ['--kubeconfig', '--context', 'admin', 'web-1'], message: 'flag --kubeconfig needs a value, e.g. --kubeconfig FILE; see --help' },
+    { argv: ['web-1', '-n'], message: 'flag -n needs a value, e.g. -n NAMESPACE; see --help' },
+    { argv: ['web-1', '-qn'], message: 'flag -n needs a value, e.g. -n NAMESPACE; see --help' },
+    { argv: ['web-1', '-n', '-q'], message: 'flag -n needs a value, e.g. -n NAMESPACE; see --help' },
+    { argv: ['web-1', '-c', ''], message: 'flag -c has an empty value; give one, e.g. -c NAME' },
+    { argv: ['web-1', '--container='], message: 'flag --container has an empty value; give one, e.g. --container NAME' },
+    { argv: ['web-1', '-c='], message: 'flag -c has an empty value; give one, e.g. -c NAME' },
+    { argv: ['web-1', '--as='], message: 'flag --as has an empty value; give one, e.g. --as USER' },
+    { argv: ['web-1', '--namespace', ''], message: 'flag --namespace has an empty value; give one, e.g. --namespace NAMESPACE' },
+    { argv: ['web-1', '--image'], message: 'flag --image needs a value, e.g. --image IMAGE; see --help' },
+    { argv: ['web-1', '--env', '--new'], message: 'flag --env needs a value, e.g. --env NAME=VALUE; see --help' },
+    { argv: ['web-1', '--timeout', '--', 'true'], message: 'flag --timeout needs a value, e.g. --timeout 2m; see --help' },
+    { argv: ['web-1', '-o'], message: 'flag -o needs a value, e.g. -o yaml; see --help' },
+    { argv: ['web-1', '--dry-run='], message: 'flag --dry-run has an empty value; give one, e.g. --dry-run server' },
+    { argv: ['web-1', '--dry-run', 'client'], message: 'write --dry-run=client with "=": a separate word after --dry-run is read as the pod name' },
+  ])('refuses a flag without a value: $argv', ({ argv, message }) => {
+    expect(usageError(() => parseArgs(argv)).message).toBe(message);
+  });
+
+  it.each<{ argv: string[]; want: Partial<RawArgs> }>([
+    { argv: ['web-1', '--timeout', '-1s'], want: { timeout: '-1s' } },
+    { argv: ['web-1', '--uid', '-1'], want: { uid: '-1' } },
+    { argv: ['web-1', '--idle-timeout', '-.5s'], want: { idleTimeout: '-.5s' } },
+    { argv: ['-ndemo', 'web-1'], want: { namespace: 'demo' } },
+    { argv: ['-qn', 'demo', 'web-1'], want: { namespace: 'demo', quiet: true } },
+    { argv: ['-qndemo', 'web-1'], want: { namespace: 'demo', quiet: true } },
+    { argv: ['web-1', '-capp'], want: { container: 'app' } },
+    { argv: ['web-1', '-n', '-'], want: { namespace: '-' } },
+    { argv: ['web-1', '--env', 'A=-1'], want: { env: ['A=-1'] } },
+  ])('keeps the value: $argv', ({ argv, want }) => {
+    expect(defined(parseArgs(argv))).toEqual({ target: 'web-1', command: [], ...want });
   });
 
   // BUG: src/cli/args.ts parseArgs: strictOptions() fails before the positional check, so the commonest

@@ -1,6 +1,6 @@
 import type { V1ContainerState, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { blamedEarlierContainers, debuggerState } from '../../../src/kube/pods.js';
+import { blamedEarlierContainers, blamedOwnContainers, debuggerState } from '../../../src/kube/pods.js';
 
 const running: V1ContainerState = { running: { startedAt: new Date('2025-01-01T00:00:00Z') } };
 const terminated: V1ContainerState = { terminated: { exitCode: 3, reason: 'Error', message: 'identity-mismatch pid=1 uid=1001 gid=1001\n' } };
@@ -69,10 +69,39 @@ describe('blamedEarlierContainers', () => {
     {
       name: 'a list of containers, old and new',
       msg: 'violates PodSecurity "restricted:latest": runAsNonRoot != true (containers "distroless-debug-xxxxx", "app" and "distroless-debug-new12" must not set securityContext.runAsNonRoot=false)',
-      want: ['distroless-debug-xxxxx', 'app'],
+      // app is the pod's own container, not an earlier debugger (defect 17).
+      want: ['distroless-debug-xxxxx'],
+    },
+    {
+      name: 'the app container alone is never an earlier debugger',
+      msg: 'violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (containers "app", "distroless-debug-new12" must set securityContext.allowPrivilegeEscalation=false)',
+      want: [],
     },
     { name: 'no names at all', msg: 'violates PodSecurity "restricted:latest": host namespaces (hostPID=true)', want: [] },
   ])('$name', ({ msg, want }) => {
     expect(blamedEarlierContainers(msg, pod, 'distroless-debug-new12')).toEqual(want);
+  });
+});
+
+describe('blamedOwnContainers', () => {
+  const pod: V1Pod = {
+    spec: {
+      initContainers: [{ name: 'init' }],
+      containers: [{ name: 'app' }, { name: 'sidecar' }],
+      ephemeralContainers: [{ name: 'distroless-debug-xxxxx', image: 'busybox' }],
+    },
+  };
+  it.each([
+    {
+      msg: 'violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (containers "app", "distroless-debug-new12" must set securityContext.allowPrivilegeEscalation=false)',
+      want: ['app'],
+    },
+    {
+      msg: 'violates PodSecurity "restricted:latest": runAsNonRoot != true (containers "init", "sidecar" and "distroless-debug-xxxxx" must not set securityContext.runAsNonRoot=false)',
+      want: ['init', 'sidecar'],
+    },
+    { msg: 'violates PodSecurity "baseline:latest": non-default capabilities (container "distroless-debug-xxxxx" must not include "SYS_PTRACE")', want: [] },
+  ])('$want', ({ msg, want }) => {
+    expect(blamedOwnContainers(msg, pod)).toEqual(want);
   });
 });

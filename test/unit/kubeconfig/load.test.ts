@@ -4,7 +4,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, UsageError } from '../../../src/errors.js';
+import { ConfigError, TimeoutError, UsageError } from '../../../src/errors.js';
 import { loadConnection, parseRequestTimeout, redactHeaders, type KubeconfigFlags } from '../../../src/kubeconfig/load.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -43,7 +43,7 @@ current-context: ${opts.current ?? context}
 `;
 }
 
-async function expectError(p: Promise<unknown>, type: typeof ConfigError | typeof UsageError, message: string): Promise<void> {
+async function expectError(p: Promise<unknown>, type: typeof ConfigError | typeof UsageError | typeof TimeoutError, message: string): Promise<void> {
   const err: unknown = await p.then(
     () => undefined,
     (e: unknown) => e,
@@ -66,14 +66,24 @@ describe('parseRequestTimeout', () => {
     ['1.5s', 1_500],
     ['2h', 7_200_000],
     ['100us', 1],
+    ['-1s', undefined], // kubectl 1.34 takes it and sets no timeout
+    ['-0', undefined],
+    ['+5s', 5000],
+    ['.5s', 500],
   ])('%j => %j', (value, want) => {
     expect(parseRequestTimeout(value)).toBe(want);
   });
 
-  it.each(['abc', '10x', '-1s', '1.5', 's', '1s2'])('rejects %j', (value) => {
+  it.each(['abc', '10x', '1.5', 's', '1s2'])('rejects %j', (value) => {
     expect(() => parseRequestTimeout(value)).toThrow(
-      new UsageError(`invalid --request-timeout "${value}"; use a duration like 30s, 1m or 500ms (0 for no timeout)`),
+      new UsageError(`--request-timeout "${value}" is not a duration; use a number with a unit (ns, us, ms, s, m, h) like 30s, 2m or 1h30m, or 0 for no timeout`),
     );
+  });
+  it('a negative bare number is refused, as kubectl does', () => {
+    expect(() => parseRequestTimeout('-1')).toThrow(new UsageError('--request-timeout "-1" is negative; use a positive duration like 30s, or 0 for no timeout'));
+  });
+  it('a value past the longest Node timer is capped there (kubectl takes any length)', () => {
+    expect(parseRequestTimeout('1000h')).toBe(2_147_483_647);
   });
 });
 
@@ -327,5 +337,27 @@ describe('loadConnection: exec credential plugins', () => {
       ConfigError,
       'exec credential plugin "no-such-plugin-xyz" for user "u" (context "ctx") was not found; install it or fix PATH',
     );
+  });
+});
+
+describe('loadConnection: a hanging exec credential plugin (defect 15)', () => {
+  it('is killed with everything it started when --request-timeout passes: a TimeoutError, no orphan', async () => {
+    const pidFile = join(dir, 'exec/hang.pids');
+    // The script starts a child (sleep) and waits for it, as real plugins wrapping other tools do.
+    const plugin = await write('exec/hang.sh', `#!/bin/sh\nsleep 300 &\necho "$$ $!" > ${pidFile}\nwait\n`, 0o755);
+    const file = await write('exec/hang.yaml', config({ user: `    exec: {command: ${plugin}}` }));
+    const conn = await loadConnection({ kubeconfig: file, requestTimeout: '700ms' }, {});
+    const t0 = Date.now();
+    await expectError(
+      conn.requestOptions(),
+      TimeoutError,
+      `exec credential plugin "${plugin}" for user "u" (context "ctx") did not finish within 700ms (--request-timeout); run it by hand to see why, or raise --request-timeout`,
+    );
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const pids = (await readFile(pidFile, 'utf8')).trim().split(' ').map(Number);
+    await new Promise((r) => setTimeout(r, 200));
+    // Gone, or a zombie waiting for its reaper (a container's PID 1 may never reap): not running either way.
+    const state = async (pid: number) => readFile(`/proc/${pid}/stat`, 'utf8').then((t) => t.slice(t.lastIndexOf(')') + 2, t.lastIndexOf(')') + 3), () => 'gone');
+    for (const pid of pids) expect(['gone', 'Z']).toContain(await state(pid));
   });
 });

@@ -257,17 +257,17 @@ describe('assertDebuggable', () => {
     {
       name: 'Succeeded',
       pod: debugPod({ phase: 'Succeeded', state: { terminated: { exitCode: 0, reason: 'Completed' } } }),
-      message: 'pod web-1 is Succeeded, not Running; wait for it to start or pick a running pod',
+      message: 'pod web-1 has completed (phase Succeeded) and will not run again; read its output with kubectl logs, or debug a running pod',
     },
     {
       name: 'Failed',
       pod: debugPod({ phase: 'Failed' }),
-      message: 'pod web-1 is Failed, not Running; wait for it to start or pick a running pod',
+      message: 'pod web-1 has failed (phase Failed) and will not run again; read its output with kubectl logs, or debug a running pod',
     },
     {
       name: 'no phase',
       pod: debugPod({ phase: null }),
-      message: 'pod web-1 is Unknown, not Running; wait for it to start or pick a running pod',
+      message: 'pod web-1 is in phase Unknown (its node is not reporting); check the node, or debug another pod',
     },
     {
       name: 'target waiting in CrashLoopBackOff',
