@@ -295,6 +295,7 @@ export async function waitForDebugger(input: {
         read = false;
       }
       let how: 'done' | 'ended' | 'idle';
+      let opened = false;
       try {
         how = await kube.watch<{ type: string; object: V1Pod }>(
           `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
@@ -312,9 +313,17 @@ export async function waitForDebugger(input: {
             return inspect(e.object);
           },
           abort.signal,
-          probeMs,
+          {
+            idleMs: probeMs,
+            onOpen: () => {
+              opened = true;
+              answered();
+            },
+          },
         );
       } catch (err) {
+        // The deadline came while the server had not even answered the watch.
+        if (abort.signal.aborted && !opened) unreachable ??= new TimeoutError('no answer to the watch');
         if (err instanceof KubeStatusError && err.statusCode === 410) {
           read = true;
           continue;

@@ -99,7 +99,8 @@ export class KubeClient {
    * Streams a watch, one parsed event at a time, until `onEvent` returns true
    * ('done'), the server ends the watch ('ended'), no byte arrives for
    * `idleMs` ('idle': the connection may be dead, or the object just quiet),
-   * or `signal` aborts ('ended'). A connection that breaks rejects with
+   * or `signal` aborts ('ended'). `onOpen`: the server answered. A connection
+   * that breaks, or gives no answer within `idleMs`, rejects with
    * ConnectionLostError; a line that is not JSON ends the watch ('ended'), so
    * the caller re-reads the object instead of trusting a broken stream.
    */
@@ -108,9 +109,11 @@ export class KubeClient {
     query: Record<string, string | undefined>,
     onEvent: (e: E) => boolean,
     signal: AbortSignal,
-    idleMs?: number,
+    opts: { idleMs?: number; onOpen?: () => void } = {},
   ): Promise<'done' | 'ended' | 'idle'> {
+    const { idleMs } = opts;
     const res = await this.send('GET', path, { query: { ...query, watch: '1' } }, signal, idleMs);
+    opts.onOpen?.();
     const code = res.statusCode ?? 0;
     if (code !== 200) {
       throw new KubeStatusError(code, parseStatus(await readBody(res), code), 'WATCH', path);
