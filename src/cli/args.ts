@@ -26,7 +26,7 @@ const STRING_FLAGS = [
   'container', 'image', 'image-pull-policy', 'uid', 'gid', 'profile', 'env', 'timeout',
   'idle-timeout', 'dry-run', 'output',
 ] as const;
-const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty'] as const;
+const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty', 'no-pull-secrets'] as const;
 const ALIASES: Record<string, string[]> = { namespace: ['n'], container: ['c'], output: ['o'], quiet: ['q'], verbose: ['v'], tty: ['t'] };
 const KNOWN = new Set<string>([...STRING_FLAGS, ...BOOLEAN_FLAGS, ...Object.values(ALIASES).flat()]);
 
@@ -95,5 +95,6 @@ export function parseArgs(argv: string[]): RawArgs {
     quiet: bool(parsed['quiet']),
     verbose: bool(parsed['verbose']),
     tty: bool(parsed['tty']),
+    ...(parsed['no-pull-secrets'] === true ? { noPullSecrets: true } : {}),
   };
 }

@@ -62,7 +62,7 @@ export async function runDebug(options: Options, io: RunIO): Promise<number> {
 
   const target = chooseTarget(pod, options.container);
   const imageUser = needsImageUser(pod, target, options.uid)
-    ? await timed('image user', () => lookupImageUser({ kube, pod, target, env: io.env, emit }))
+    ? await timed('image user', () => lookupImageUser({ kube, pod, target, env: io.env, emit, ...(options.pullSecrets === false ? { pullSecrets: false } : {}) }))
     : undefined;
   const plan0 = makePlan({ pod, options, psaLevel, mode, stdinIsTTY: io.stdin.isTTY === true, random: io.random, imageUser });
   emit({ kind: 'info', text: `pod/${plan0.pod}: ${describeTargetChoice(plan0.target)}` });
