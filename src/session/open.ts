@@ -5,7 +5,7 @@ import { debuggerState, getPod } from '../kube/pods.js';
 import type { KubeClient } from '../kube/rest.js';
 import type { DebugPlan } from '../plan/plan.js';
 import { promptFor, sessionScript } from '../plan/scripts.js';
-import { StreamRefusedError, TimeoutError } from '../errors.js';
+import { ConnectionLostError, StreamRefusedError, TimeoutError } from '../errors.js';
 import type { Emit } from '../progress/events.js';
 import type { RunIO } from './run.js';
 import { streamSession } from './stream.js';
@@ -38,7 +38,7 @@ export async function openSession(input: SessionInput): Promise<number> {
   };
   if (plan.mode === 'exec') {
     const command = ['/bin/sh', '-c', sessionScript(promptFor(plan.pod, plan.target.container)), 'distroless-debug-session', ...plan.session.command];
-    const exec = () => streamSession({ kube, conn: input.conn, plan, container, kind: 'exec', command, io, emit, onOutput: ready });
+    const exec = (signal: AbortSignal) => streamSession({ kube, conn: input.conn, plan, container, kind: 'exec', command, io, emit, onOutput: ready, signal });
     const code = await execWhenRunning(exec, input.running);
     if (mayHaveNotRun(code)) await confirmRunning(input.running);
     return code ?? 0;
@@ -72,7 +72,7 @@ async function attachExitCode(kube: KubeClient, plan: DebugPlan, container: stri
  * A refusal after the debugger is known to run is a real error; so is a
  * failed start.
  */
-export async function execWhenRunning<T>(exec: () => Promise<T>, running: Promise<void> | undefined): Promise<T> {
+export async function execWhenRunning<T>(exec: (signal: AbortSignal) => Promise<T>, running: Promise<void> | undefined): Promise<T> {
   // An object, not a local: the compiler cannot see the callbacks change it.
   const known: { state: 'pending' | 'running' | 'failed'; failure?: unknown } = { state: running ? 'pending' : 'running' };
   running?.then(
@@ -86,8 +86,15 @@ export async function execWhenRunning<T>(exec: () => Promise<T>, running: Promis
   const failed = (): boolean => known.state === 'failed';
   for (;;) {
     const pendingAtStart = known.state === 'pending';
+    // --timeout (or lost contact with the API server) ends an attempt still in
+    // flight for a debugger that never started: the bound holds even when the
+    // stream's own handshake would wait longer.
+    const attempt = new AbortController();
+    if (pendingAtStart) running?.catch((err: unknown) => (gaveUp(err) ? attempt.abort() : undefined));
     try {
-      return await exec();
+      const result = await exec(attempt.signal);
+      if (attempt.signal.aborted) throw known.failure;
+      return result;
     } catch (err) {
       if (failed()) throw known.failure;
       if (!(err instanceof StreamRefusedError) || !pendingAtStart) throw err;
@@ -101,6 +108,11 @@ export async function execWhenRunning<T>(exec: () => Promise<T>, running: Promis
     await Promise.race([new Promise((r) => setTimeout(r, 150)), running?.catch(() => undefined)]);
     if (failed()) throw known.failure;
   }
+}
+
+/** The wait for the debugger ended without it: past --timeout, or the API server stopped answering. */
+function gaveUp(err: unknown): boolean {
+  return err instanceof TimeoutError || err instanceof ConnectionLostError;
 }
 
 function notStartedYet(err: unknown): boolean {
