@@ -26,11 +26,13 @@ const STRING_FLAGS = [
   'container', 'image', 'image-pull-policy', 'uid', 'gid', 'profile', 'env', 'timeout',
   'idle-timeout', 'dry-run', 'output',
 ] as const;
-const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty', 'no-pull-secrets'] as const;
+const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty'] as const;
 const ALIASES: Record<string, string[]> = { namespace: ['n'], container: ['c'], output: ['o'], quiet: ['q'], verbose: ['v'], tty: ['t'] };
 const KNOWN = new Set<string>([...STRING_FLAGS, ...BOOLEAN_FLAGS, ...Object.values(ALIASES).flat()]);
 
 type Parsed = Record<string, string | string[] | boolean | undefined> & { _: Array<string | number>; '--'?: Array<string | number> };
+/** A switch spelled with its "no-" (boolean negation is off, so yargs keeps the name as written). */
+const NO_PULL_SECRETS = 'no-pull-secrets';
 
 /**
  * Parses argv into raw strings and booleans; no validation beyond shape.
@@ -40,7 +42,7 @@ type Parsed = Record<string, string | string[] | boolean | undefined> & { _: Arr
 export function parseArgs(argv: string[]): RawArgs {
   const parsed = yargsParser(normalizeArgv(argv), {
     string: [...STRING_FLAGS],
-    boolean: [...BOOLEAN_FLAGS],
+    boolean: [...BOOLEAN_FLAGS, NO_PULL_SECRETS],
     alias: ALIASES,
     configuration: {
       'populate--': true,
@@ -53,7 +55,7 @@ export function parseArgs(argv: string[]): RawArgs {
       'strip-aliased': true,
     },
   }) as Parsed;
-  const unknown = Object.keys(parsed).filter((k) => k !== '_' && k !== '--' && !KNOWN.has(k));
+  const unknown = Object.keys(parsed).filter((k) => k !== '_' && k !== '--' && !KNOWN.has(k) && k !== NO_PULL_SECRETS);
   const failure = unknown.length
     ? `Unknown argument${unknown.length > 1 ? 's' : ''}: ${unknown.map((k) => (k.length === 1 ? `-${k}` : `--${k}`)).join(', ')}`
     : undefined;

@@ -1,3 +1,4 @@
+import { formatSeconds } from './rest.js';
 import type { V1ContainerState, V1EphemeralContainer, V1Pod, V1PodList } from '@kubernetes/client-node';
 import {
   ApiError,
@@ -13,7 +14,7 @@ import {
 import type { PsaLevel } from '../plan/security.js';
 import { isPsaLevel } from '../plan/security.js';
 import { allContainerNames } from '../plan/container.js';
-import { formatSeconds, KubeStatusError, type KubeClient } from './rest.js';
+import { KubeStatusError, type KubeClient } from './rest.js';
 
 const podPath = (ns: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
 

@@ -1,6 +1,7 @@
+import { ConnectionLostError } from '../errors.js';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { ApiError, ConnectionLostError, TimeoutError } from '../errors.js';
+import { ApiError, TimeoutError } from '../errors.js';
 import type { ClusterConnection } from '../kubeconfig/load.js';
 
 /** A Kubernetes `Status` body, as the API server sends with errors. */
@@ -72,14 +73,7 @@ export class KubeClient {
     const { res, text } = await this.exchange(method, path, init);
     const code = res.statusCode ?? 0;
     if (code < 200 || code > 299) throw new KubeStatusError(code, parseStatus(text, code), method, path);
-    if (!text) return {} as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch (err) {
-      throw new ApiError(`the API server at ${this.host} answered ${method} ${path} with something that is not JSON; check that the kubeconfig's server is a Kubernetes API server`, {
-        cause: err,
-      });
-    }
+    return (text ? JSON.parse(text) : {}) as T;
   }
 
   get<T>(path: string, query?: Record<string, string | undefined>, timeoutMs?: number): Promise<T> {
@@ -245,8 +239,10 @@ export class KubeClient {
         );
       }
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err instanceof TimeoutError || err instanceof ConnectionLostError || err.name === 'AbortError') return reject(err);
+        // An established connection that broke (or went silent) is a lost connection (75), not an unreachable server.
+        if (err instanceof ConnectionLostError) return reject(err);
         if (err.code !== undefined && LOST.has(err.code) && !UNREACHABLE.has(err.code)) return reject(this.lost(method, path, err));
+        if (err instanceof TimeoutError || err.name === 'AbortError') return reject(err);
         reject(
           new ApiError(`cannot reach the API server at ${this.conn.server} (${err.code ?? err.message}); check that the cluster is up and the context is right`, { cause: err }),
         );
