@@ -233,7 +233,7 @@ export class KubeClient {
         req.setTimeout(silentMs, () =>
           req.destroy(
             new ConnectionLostError(
-              `no answer from the API server at ${this.host} for ${formatSeconds(silentMs)} during ${where}; check the network (VPN, proxy) and run the command again`,
+              `no answer from the API server at ${this.host} for ${formatSeconds(silentMs)} during ${where}; check that the cluster is up and the network (VPN, proxy) lets you reach it, then run the command again (--request-timeout sets a shorter limit)`,
             ),
           ),
         );

@@ -88,18 +88,19 @@ interface Outcome {
  * Runs the plugin through the relay; when `trigger` first matches its stderr
  * (or stdout), `fault` runs. Resolves when the plugin has exited.
  */
-function runWithFault(args: string[], trigger: { stream: 'stderr' | 'stdout'; match: RegExp }, fault: () => void | Promise<void>): Promise<Outcome & { faultAt: number }> {
+function runWithFault(args: string[], trigger: { stream: 'stderr' | 'stdout'; match: RegExp } | 'at-start', fault: () => void | Promise<void>): Promise<Outcome & { faultAt: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(PLUGIN, ['--kubeconfig', kubeconfig, '-n', ns, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.end();
     let stdout = '';
     let stderr = '';
-    let faultAt = 0;
+    let faultAt = trigger === 'at-start' ? Date.now() : 0;
     const seen = new Set<number>();
     const poll = setInterval(() => {
       if (child.pid) for (const p of descendants(child.pid)) seen.add(p);
     }, 100);
     const check = () => {
+      if (trigger === 'at-start') return;
       const text = trigger.stream === 'stderr' ? stderr : stdout;
       if (!faultAt && trigger.match.test(text)) {
         faultAt = Date.now();
@@ -150,6 +151,28 @@ async function recordDebugger(pod: string, label: string, connectionGoneAt: numb
 const added = { stream: 'stderr' as const, match: /added debugger/ };
 const started = { stream: 'stdout' as const, match: /started\n/ };
 const common = ['--idle-timeout', `${IDLE_S}s`];
+
+describe('a black-holed API server before anything changes', () => {
+  it.each([
+    // kubectl's default: no --request-timeout. The plugin still gives up on a silent connection.
+    { name: 'no --request-timeout: 75 after 30 s of silence', args: [] as string[], code: 75, within: 30_000, line: /^error: no answer from the API server at 127\.0\.0\.1:\d+ for 30s during \S+ \S+; check that the cluster is up and the network/ },
+    { name: '--request-timeout 3s: 73 after 3 s', args: ['--request-timeout', '3s'], code: 73, within: 3_000, line: /^error: the API server at 127\.0\.0\.1:\d+ did not answer \S+ \S+ within 3s \(--request-timeout\); check the network/ },
+  ])('$name, the pod unchanged', async ({ args, code, within, line }) => {
+    const pod = await freshPod('flt-pre');
+    relay.blackhole();
+    try {
+      const r = await runWithFault([pod, ...args, '--', 'true'], 'at-start', () => undefined);
+      expect(r.code, r.stderr).toBe(code);
+      expect(errorLine(r.stderr)).toMatch(line);
+      expect(r.afterFaultMs).toBeLessThan(within + TOLERANCE_MS);
+      expect(r.afterFaultMs).toBeGreaterThan(within - TOLERANCE_MS);
+      expect(r.leftovers).toEqual([]);
+    } finally {
+      await relay.restore();
+    }
+    expect((await getPod(ns, pod)).spec.ephemeralContainers ?? []).toEqual([]);
+  }, 60_000);
+});
 
 describe('faults while waiting for a new debugger to start', () => {
   it.each([
