@@ -35,4 +35,6 @@ export interface Options {
   verbose: boolean;
   tty: boolean | undefined;
   kube: KubeconfigFlags;
+  /** false: never read the pod's pull secrets (--no-pull-secrets); absent: read them when allowed. */
+  pullSecrets?: false;
 }

@@ -137,6 +137,8 @@ export function normalizeArgv(argv: string[]): string[] {
 }
 
 type Parsed = Record<string, string | string[] | boolean | undefined> & { _: Array<string | number>; '--'?: Array<string | number> };
+/** A switch spelled with its "no-" (boolean negation is off, so yargs keeps the name as written). */
+const NO_PULL_SECRETS = 'no-pull-secrets';
 
 /**
  * Parses argv into raw strings and booleans; no validation beyond shape.
@@ -146,7 +148,7 @@ type Parsed = Record<string, string | string[] | boolean | undefined> & { _: Arr
 export function parseArgs(argv: string[]): RawArgs {
   const parsed = yargsParser(normalizeArgv(argv), {
     string: [...STRING_FLAGS],
-    boolean: [...BOOLEAN_FLAGS],
+    boolean: [...BOOLEAN_FLAGS, NO_PULL_SECRETS],
     alias: ALIASES,
     configuration: {
       'populate--': true,
@@ -159,7 +161,7 @@ export function parseArgs(argv: string[]): RawArgs {
       'strip-aliased': true,
     },
   }) as Parsed;
-  const unknown = Object.keys(parsed).filter((k) => k !== '_' && k !== '--' && !KNOWN.has(k));
+  const unknown = Object.keys(parsed).filter((k) => k !== '_' && k !== '--' && !KNOWN.has(k) && k !== NO_PULL_SECRETS);
   const failure = unknown.length
     ? `Unknown argument${unknown.length > 1 ? 's' : ''}: ${unknown.map((k) => (k.length === 1 ? `-${k}` : `--${k}`)).join(', ')}`
     : undefined;
@@ -201,5 +203,6 @@ export function parseArgs(argv: string[]): RawArgs {
     quiet: bool(parsed['quiet']),
     verbose: bool(parsed['verbose']),
     tty: bool(parsed['tty']),
+    ...(parsed['no-pull-secrets'] === true ? { noPullSecrets: true } : {}),
   };
 }

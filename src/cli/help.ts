@@ -43,6 +43,8 @@ Debugger:
       --new                   always add a new debugger, never reuse a running one
       --timeout D             how long to wait for the debugger to start (default 2m; 0 = no limit)
       --idle-timeout D        the debugger exits after this long with no session (default 10m; 0 = never)
+      --no-pull-secrets       never read the pod's image pull secrets to ask the registry for the image's
+                              user (env DISTROLESS_DEBUG_NO_PULL_SECRETS=1)
 Session:
   -t, --tty                   allocate a terminal for COMMAND (the shell gets one when stdin is a terminal)
       --dry-run[=client|server]  print the plan, change nothing (server: the API server validates it)

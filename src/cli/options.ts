@@ -38,6 +38,7 @@ export interface RawArgs {
   quiet?: boolean | undefined;
   verbose?: boolean | undefined;
   tty?: boolean | undefined;
+  noPullSecrets?: boolean | undefined;
 }
 
 
@@ -197,5 +198,7 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
     verbose: raw.verbose ?? false,
     tty: raw.tty,
     kube,
+    // The pod's pull secrets are the workload's credentials: off with the flag or DISTROLESS_DEBUG_NO_PULL_SECRETS=1.
+    ...(raw.noPullSecrets || /^(1|true|yes)$/i.test(env.DISTROLESS_DEBUG_NO_PULL_SECRETS?.trim() ?? '') ? { pullSecrets: false as const } : {}),
   };
 }

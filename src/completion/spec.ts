@@ -38,6 +38,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'new', description: 'always add a new debugger' },
   { name: 'timeout', value: none, description: 'how long to wait for the debugger to start' },
   { name: 'idle-timeout', value: none, description: 'the debugger exits after this long without a session' },
+  { name: 'no-pull-secrets', description: "never read the pod's pull secrets" },
   { name: 'tty', short: 't', description: 'allocate a terminal for COMMAND' },
   { name: 'dry-run', value: { kind: 'enum', values: ['client', 'server'], optional: true }, description: 'print the plan, change nothing' },
   { name: 'output', short: 'o', value: { kind: 'enum', values: ['yaml', 'json'] }, description: 'format for --dry-run' },

@@ -1,6 +1,8 @@
+import { formatSeconds } from './rest.js';
 import type { V1ContainerState, V1EphemeralContainer, V1Pod, V1PodList } from '@kubernetes/client-node';
 import {
   ApiError,
+  ConnectionLostError,
   DebuggerFailedError,
   ForbiddenError,
   ImagePullError,
@@ -167,8 +169,35 @@ export function debuggerState(pod: V1Pod, container: string): V1ContainerState |
 }
 
 /**
- * Watches the pod (no polling) until the debugger runs or stops, reporting
- * each new waiting reason; fails fast on errors that will not go away.
+ * How long a watch may stay silent before the pod is read once more: a
+ * silent watch may be a quiet pod or a dead connection (a black-holed server
+ * sends nothing and closes nothing), and only an answer tells them apart.
+ * With --request-timeout the check comes often enough for that bound to hold.
+ */
+export function probeAfterMs(requestTimeoutMs: number | undefined): number {
+  if (requestTimeoutMs === undefined) return 5_000;
+  return Math.min(1_000, Math.max(200, Math.floor(requestTimeoutMs / 5)));
+}
+
+/** The API server could not be reached for now; it may come back within --timeout. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof ConnectionLostError) return true;
+  if (err instanceof KubeStatusError) return err.statusCode === 429 || err.statusCode >= 500;
+  // "cannot reach the API server" (refused, unreachable, DNS): the server may be restarting.
+  if (err instanceof ApiError && err.cause instanceof Error && 'code' in err.cause) return true;
+  return false;
+}
+
+/**
+ * Watches the pod until the debugger runs or stops, reporting each new
+ * waiting reason; fails fast on errors that will not go away.
+ *
+ * The watch is the source (no polling while events flow). A watch that ends,
+ * breaks or stays silent is followed by one read of the pod and a new watch
+ * from its resourceVersion, for as long as --timeout allows: a connection
+ * that drops, resets or comes back costs nothing. At the deadline the error
+ * says whether the debugger was slow (73) or the API server stopped answering
+ * (75). No call here changes the pod, so none of this can add a second debugger.
  */
 export async function waitForDebugger(input: {
   kube: KubeClient;
@@ -187,8 +216,17 @@ export async function waitForDebugger(input: {
   let lastReason = '';
   let result: DebuggerState | undefined;
   let failure: Error | undefined;
+  const deadline = performance.now() + input.timeoutMs;
+  const remaining = () => Math.max(0, deadline - performance.now());
   const timer = setTimeout(() => abort.abort(), input.timeoutMs);
   input.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+  const requestTimeoutMs = kube.conn.requestTimeoutMs;
+  const probeMs = probeAfterMs(requestTimeoutMs);
+  /** Why the API server is out of reach right now; cleared by any answer. */
+  let unreachable: Error | undefined;
+  /** When the API server last answered (the patch had just been answered). */
+  let lastAnswer = performance.now();
+  let failures = 0;
 
   const inspect = (pod: V1Pod): boolean => {
     const state = debuggerState(pod, container);
@@ -219,44 +257,114 @@ export async function waitForDebugger(input: {
     return false;
   };
 
+  /** A failed call: remembered when the server may come back, thrown when it will not help to wait. */
+  const absorb = async (err: unknown, what: string): Promise<void> => {
+    if (abort.signal.aborted) return;
+    if (err instanceof KubeStatusError && err.statusCode === 403) throw forbidden(`${what} pods`, ns, err);
+    if (err instanceof KubeStatusError && err.statusCode === 404) {
+      throw new NotFoundError(`pod "${name}" disappeared from namespace "${ns}" while the debugger was starting; pick a running pod`, { cause: err });
+    }
+    if (err instanceof TimeoutError) {
+      // --request-timeout bounds every call: an unanswered read ends the run.
+      throw new TimeoutError(
+        `the API server at ${kube.host} stopped answering while debugger ${container} was starting (no answer within ${formatDuration(requestTimeoutMs ?? 0)}, --request-timeout); check the network, then run the same command again: it uses the debugger if it started`,
+        { cause: err },
+      );
+    }
+    if (!isTransient(err)) throw err;
+    unreachable = err instanceof Error ? err : new Error(String(err));
+    failures++;
+    // Back off a little (0.25, 0.5, 1, 2 s) so a refused connection is not hammered.
+    const pause = Math.min(2_000, 250 * 2 ** Math.min(failures - 1, 3), remaining());
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, pause);
+      abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+    });
+  };
+  const answered = () => {
+    unreachable = undefined;
+    lastAnswer = performance.now();
+    failures = 0;
+  };
+
   try {
     if (inspect(input.pod)) return settle();
     let rv = input.pod.metadata?.resourceVersion;
+    let read = false; // read the pod before the next watch
     while (!abort.signal.aborted) {
-      let latest: V1Pod | undefined;
-      const how = await kube
-        .watch<{ type: string; object: V1Pod }>(
+      if (read) {
+        // Bounded by what is left of --timeout; --request-timeout, when smaller, applies inside.
+        const left = remaining();
+        const bound = requestTimeoutMs !== undefined && requestTimeoutMs <= left ? undefined : left;
+        let pod: V1Pod;
+        try {
+          pod = await kube.get<V1Pod>(podPath(ns, name), undefined, bound);
+        } catch (err) {
+          // Our own deadline is not the server's fault: the loop ends below.
+          if (bound !== undefined && err instanceof TimeoutError) {
+            unreachable = err;
+            continue;
+          }
+          await absorb(err, 'get');
+          continue;
+        }
+        answered();
+        if (inspect(pod)) return settle();
+        rv = pod.metadata?.resourceVersion;
+        read = false;
+      }
+      let how: 'done' | 'ended' | 'idle';
+      let opened = false;
+      try {
+        how = await kube.watch<{ type: string; object: V1Pod }>(
           `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
           { fieldSelector: `metadata.name=${name}`, resourceVersion: rv, allowWatchBookmarks: 'true' },
           (e) => {
-            if (e.type === 'ERROR') return true; // resourceVersion too old: re-list below
-            latest = e.object;
-            rv = e.object.metadata?.resourceVersion ?? rv;
-            if (e.type === 'BOOKMARK') return false;
+            answered();
+            if (e.type === 'ERROR') return true; // resourceVersion too old: re-read below
             if (e.type === 'DELETED') {
-              failure = new NotFoundError(`pod "${name}" was deleted while the debugger was starting`);
+              failure = new NotFoundError(`pod "${name}" was deleted while the debugger was starting; pick a running pod`);
               return true;
             }
+            if (!e.object?.metadata) return false;
+            rv = e.object.metadata.resourceVersion ?? rv;
+            if (e.type === 'BOOKMARK') return false;
             return inspect(e.object);
           },
           abort.signal,
-        )
-        .catch((err: unknown) => {
-          if (err instanceof KubeStatusError && err.statusCode === 403) throw forbidden('watch pods', ns, err);
-          throw err;
-        });
-      if (how === 'done' && (result || failure)) return settle();
-      if (!abort.signal.aborted && (how === 'ended' || !latest)) {
-        // The watch closed or expired: read the pod once and carry on from there.
-        const pod = await getPod(kube, ns, name);
-        if (inspect(pod)) return settle();
-        rv = pod.metadata?.resourceVersion;
+          {
+            idleMs: probeMs,
+            onOpen: () => {
+              opened = true;
+              answered();
+            },
+          },
+        );
+      } catch (err) {
+        // The deadline came while the server had not even answered the watch.
+        if (abort.signal.aborted && !opened) unreachable ??= new TimeoutError('no answer to the watch');
+        if (err instanceof KubeStatusError && err.statusCode === 410) {
+          read = true;
+          continue;
+        }
+        await absorb(err, 'watch');
+        read = true;
+        continue;
       }
+      if (how === 'done' && (result || failure)) return settle();
+      if (how === 'ended' && !abort.signal.aborted) answered();
+      // Ended, expired, ERROR or silent: read the pod once and carry on from there.
+      read = true;
+    }
+    if (unreachable) {
+      const quiet = ` for the last ${formatDuration(Math.max(0, Math.round(performance.now() - lastAnswer)))}`;
+      throw new ConnectionLostError(
+        `lost contact with the API server at ${kube.host}${quiet} while debugger ${container} was starting (${describeCause(unreachable)}); check the network (VPN, proxy), then run the same command again: it uses the debugger if it started`,
+        { cause: unreachable },
+      );
     }
     const last = lastReason ? ` (last state: ${lastReason.replace('|', ': ').replace(/: $/, '')})` : '';
-    throw new TimeoutError(
-      `the debugger did not start within ${Math.round(input.timeoutMs / 1000)}s${last}; raise --timeout or check the node`,
-    );
+    throw new TimeoutError(`the debugger did not start within ${formatDuration(input.timeoutMs)}${last}; raise --timeout or check the node`);
   } finally {
     clearTimeout(timer);
     abort.abort();
@@ -269,6 +377,20 @@ export async function waitForDebugger(input: {
   }
 }
 
+function describeCause(err: Error): string {
+  if (err instanceof TimeoutError) return 'no answer';
+  const code = err.cause instanceof Error && 'code' in err.cause ? String((err.cause as NodeJS.ErrnoException).code) : undefined;
+  if (code) return code;
+  if (err instanceof KubeStatusError) return `HTTP ${err.statusCode}`;
+  return err instanceof ConnectionLostError ? 'connection lost' : err.message;
+}
+
+/** 50 -> "50ms", 1500 -> "1.5s", 120000 -> "2m": never a misleading "0s". */
+export function formatDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000) return formatSeconds(ms);
+  return `${Math.round(ms)}ms`;
+}
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();

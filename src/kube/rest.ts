@@ -1,3 +1,4 @@
+import { ConnectionLostError } from '../errors.js';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { TimeoutError } from '../errors.js';
@@ -30,7 +31,25 @@ export interface RequestInit {
   body?: unknown;
   contentType?: string;
   query?: Record<string, string | undefined>;
+  /**
+   * A tighter bound for this one call (e.g. what is left of --timeout); the
+   * smaller of this and --request-timeout applies.
+   */
+  timeoutMs?: number;
 }
+
+/**
+ * Without --request-timeout a request that gets no byte back for this long
+ * is treated as lost, so a black-holed server cannot hang a run forever
+ * (client-go's HTTP/2 health check gives up after 30 s + 15 s). Watches are
+ * exempt: they are quiet by nature and bounded by their callers.
+ */
+export const SILENT_CONNECTION_MS = 30_000;
+
+/** Errors that mean the server was never reached: nothing was sent. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTDOWN', 'ENETDOWN']);
+/** Errors that mean an established connection broke. */
+const LOST = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
 
 export type Logger = (line: string) => void;
 
@@ -52,8 +71,7 @@ export class KubeClient {
   }
 
   async request<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
-    const res = await this.send(method, path, init);
-    const text = await readBody(res);
+    const { res, text } = await this.exchange(method, path, init);
     const code = res.statusCode ?? 0;
     // 401: the credentials, not the request, are wrong (exit 65 with a next step).
     if (code === 401) throw unauthorizedError(this.conn, new KubeStatusError(code, parseStatus(text, code), method, path));
@@ -64,43 +82,141 @@ export class KubeClient {
     return (text ? JSON.parse(text) : {}) as T;
   }
 
-  get<T>(path: string, query?: Record<string, string | undefined>): Promise<T> {
-    return this.request<T>('GET', path, query ? { query } : {});
+  get<T>(path: string, query?: Record<string, string | undefined>, timeoutMs?: number): Promise<T> {
+    return this.request<T>('GET', path, { ...(query ? { query } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  }
+
+  /** host:port of the API server, for messages. */
+  get host(): string {
+    try {
+      return new URL(this.conn.server).host;
+    } catch {
+      return this.conn.server;
+    }
   }
 
   /**
-   * Streams a watch, one parsed event at a time, until `onEvent` returns true,
-   * the server ends the watch, or `signal` aborts.
+   * Streams a watch, one parsed event at a time, until `onEvent` returns true
+   * ('done'), the server ends the watch ('ended'), no byte arrives for
+   * `idleMs` ('idle': the connection may be dead, or the object just quiet),
+   * or `signal` aborts ('ended'). `onOpen`: the server answered. A connection
+   * that breaks, or gives no answer within `idleMs`, rejects with
+   * ConnectionLostError; a line that is not JSON ends the watch ('ended'), so
+   * the caller re-reads the object instead of trusting a broken stream.
    */
-  async watch<E>(path: string, query: Record<string, string | undefined>, onEvent: (e: E) => boolean, signal: AbortSignal): Promise<'done' | 'ended'> {
-    const res = await this.send('GET', path, { query: { ...query, watch: '1' } }, signal);
+  async watch<E>(
+    path: string,
+    query: Record<string, string | undefined>,
+    onEvent: (e: E) => boolean,
+    signal: AbortSignal,
+    opts: { idleMs?: number; onOpen?: () => void } = {},
+  ): Promise<'done' | 'ended' | 'idle'> {
+    const { idleMs } = opts;
+    const res = await this.send('GET', path, { query: { ...query, watch: '1' } }, signal, idleMs);
+    opts.onOpen?.();
     const code = res.statusCode ?? 0;
     if (code !== 200) {
       throw new KubeStatusError(code, parseStatus(await readBody(res), code), 'WATCH', path);
     }
     return new Promise((resolve, reject) => {
       let buf = '';
-      const stop = (how: 'done' | 'ended') => {
-        res.destroy();
-        resolve(how);
+      let finished = false;
+      let idle: NodeJS.Timeout | undefined;
+      const arm = () => {
+        if (idleMs === undefined) return;
+        clearTimeout(idle);
+        idle = setTimeout(() => finish('idle'), idleMs);
       };
-      signal.addEventListener('abort', () => stop('ended'), { once: true });
+      const finish = (how: 'done' | 'ended' | 'idle' | Error) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(idle);
+        signal.removeEventListener('abort', onAbort);
+        res.destroy();
+        if (how instanceof Error) reject(how);
+        else resolve(how);
+      };
+      const onAbort = () => finish('ended');
+      if (signal.aborted) return finish('ended');
+      signal.addEventListener('abort', onAbort, { once: true });
+      arm();
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
+        if (finished) return;
+        arm();
         buf += chunk;
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, nl).trim();
           buf = buf.slice(nl + 1);
-          if (line && onEvent(JSON.parse(line) as E)) return stop('done');
+          if (!line) continue;
+          let event: E;
+          try {
+            event = JSON.parse(line) as E;
+          } catch {
+            this.log(`WATCH ${path}: a line that is not JSON (${line.length} bytes); re-reading`);
+            return finish('ended');
+          }
+          // A throwing callback must not escape from an event handler (an uncaught exception).
+          try {
+            if (onEvent(event)) return finish('done');
+          } catch (err) {
+            return finish(err instanceof Error ? err : new Error(String(err)));
+          }
         }
       });
-      res.on('end', () => resolve('ended'));
-      res.on('error', (err) => (signal.aborted ? resolve('ended') : reject(err)));
+      res.on('end', () => finish('ended'));
+      res.on('error', (err: NodeJS.ErrnoException) => finish(signal.aborted ? 'ended' : this.lost('WATCH', path, err)));
+      // 'close' without 'end': the connection went away mid-stream.
+      res.on('close', () => finish(signal.aborted || res.complete ? 'ended' : this.lost('WATCH', path, new Error('the connection closed mid-stream'))));
     });
   }
 
-  private async send(method: string, path: string, init: RequestInit, signal?: AbortSignal): Promise<IncomingMessage> {
+  /** A broken established connection, as the typed error users see. */
+  private lost(method: string, path: string, err: NodeJS.ErrnoException): ConnectionLostError {
+    return new ConnectionLostError(
+      `lost the connection to the API server at ${this.host} during ${method} ${path} (${err.code ?? err.message}); check the network (VPN, proxy) and run the command again`,
+      { cause: err },
+    );
+  }
+
+  /** A request and its whole answer, under one deadline. */
+  private async exchange(method: string, path: string, init: RequestInit): Promise<{ res: IncomingMessage; text: string }> {
+    const bound = minDefined(this.conn.requestTimeoutMs, init.timeoutMs);
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer =
+      bound === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            abort.abort();
+          }, bound);
+    const timeoutError = () => {
+      const s = formatSeconds(bound ?? 0);
+      return this.conn.requestTimeoutMs !== undefined && bound === this.conn.requestTimeoutMs
+        ? new TimeoutError(`the API server at ${this.host} did not answer ${method} ${path} within ${s} (--request-timeout); check the network or raise --request-timeout`)
+        : new TimeoutError(`the API server at ${this.host} did not answer ${method} ${path} within ${s}; check the network and run the command again`);
+    };
+    try {
+      const res = await this.send(method, path, init, abort.signal, bound === undefined ? SILENT_CONNECTION_MS : undefined);
+      const text = await readBody(res).catch((err: NodeJS.ErrnoException) => {
+        throw timedOut ? timeoutError() : this.lost(method, path, err);
+      });
+      return { res, text };
+    } catch (err) {
+      if (timedOut) throw timeoutError();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Sends one request and resolves with the response head. `silentMs`: no
+   * byte either way on the socket for that long counts as a lost connection.
+   */
+  private async send(method: string, path: string, init: RequestInit, signal?: AbortSignal, silentMs?: number): Promise<IncomingMessage> {
     const opts = await this.conn.requestOptions();
     const url = this.url(path, init.query);
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
@@ -110,23 +226,52 @@ export class KubeClient {
       headers['Content-Length'] = String(Buffer.byteLength(body));
     }
     const started = performance.now();
-    const watching = init.query?.watch === '1';
+    const where = `${method === 'GET' && init.query?.watch === '1' ? 'WATCH' : method} ${path}`;
     return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(abortError());
       const req = https.request(url, { ...opts, method, headers, ...(signal ? { signal } : {}) }, (res) => {
         this.log(`${method} ${url.pathname}${url.search} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
+        // The silence bound covered the wait for an answer; a watch's stream is bounded by its caller.
+        if (init.query?.watch === '1') req.setTimeout(0);
         resolve(res);
       });
-      const timeout = this.conn.requestTimeoutMs;
-      if (timeout !== undefined && !watching) {
-        req.setTimeout(timeout, () => req.destroy(new TimeoutError(`the API server did not answer ${method} ${url.pathname} within --request-timeout`)));
+      if (silentMs !== undefined) {
+        req.setTimeout(silentMs, () =>
+          req.destroy(
+            new ConnectionLostError(
+              `no answer from the API server at ${this.host} for ${formatSeconds(silentMs)} during ${where}; check that the cluster is up and the network (VPN, proxy) lets you reach it, then run the command again (--request-timeout sets a shorter limit)`,
+            ),
+          ),
+        );
       }
       req.on('error', (err: NodeJS.ErrnoException) => {
+        // An established connection that broke (or went silent) is a lost connection (75), not an unreachable server.
+        if (err instanceof ConnectionLostError) return reject(err);
+        if (err.code !== undefined && LOST.has(err.code) && !UNREACHABLE.has(err.code)) return reject(this.lost(method, path, err));
         if (err instanceof TimeoutError || err.name === 'AbortError') return reject(err);
         reject(connectionError(this.conn, err));
       });
       req.end(body);
     });
   }
+}
+
+function abortError(): Error {
+  const err = new Error('the request was aborted');
+  err.name = 'AbortError';
+  return err;
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+/** 1500 -> "1.5s", 10000 -> "10s", 50 -> "0.05s": never rounded to a misleading "0s". */
+export function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : Number(s.toPrecision(3))}s`;
 }
 
 function readBody(res: IncomingMessage): Promise<string> {

@@ -97,11 +97,22 @@ export class RegistryClient {
   /** The most useful thing to say when access is refused. */
   private authNote: string | undefined;
 
+  /** Hosts already told about (see `onCredentialSend`). */
+  private readonly announced = new Set<string>();
+
   constructor(
     readonly ref: ImageReference,
     private readonly credentials: readonly RegistryCredential[],
     private readonly signal: AbortSignal,
+    /** Called once per host, before the first credential is sent there (never with the credential itself). */
+    private readonly onCredentialSend?: (host: string) => void,
   ) {}
+
+  private announce(host: string): void {
+    if (this.announced.has(host)) return;
+    this.announced.add(host);
+    this.onCredentialSend?.(host);
+  }
 
   close(): void {
     this.httpAgent.destroy();
@@ -175,6 +186,7 @@ export class RegistryClient {
       const refused: string[] = [];
       let anonymousStatus: number | undefined;
       for (const cred of [...this.credentials, undefined]) {
+        if (cred?.registryToken !== undefined) this.announce(this.ref.apiHost);
         const got = cred?.registryToken !== undefined ? { token: cred.registryToken } : await this.fetchToken(realm, bearer.params.service, cred);
         if ('token' in got) {
           last = await retry(`Bearer ${got.token}`);
@@ -199,6 +211,7 @@ export class RegistryClient {
     if (basic) {
       for (const cred of this.credentials) {
         if (cred.username === undefined) continue;
+        this.announce(this.ref.apiHost);
         last = await retry(`Basic ${Buffer.from(`${cred.username}:${cred.password ?? ''}`).toString('base64')}`);
         if (last.status !== 401) return last;
       }
@@ -216,6 +229,7 @@ export class RegistryClient {
     const url = new URL(realm);
     const scope = `repository:${this.ref.repository}:pull`;
     let res: RegistryResponse;
+    if (cred?.identityToken || cred?.username !== undefined) this.announce(url.host);
     if (cred?.identityToken) {
       // OAuth2 refresh token grant (what `docker login` stores as identitytoken).
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'kubectl-distroless-debug', scope });

@@ -7,6 +7,8 @@ import { isDockerHub } from './reference.js';
 export interface RegistryCredential {
   /** The config key that matched, for log lines (never the secret). */
   key: string;
+  /** Where it came from, for what the user is told, e.g. 'pull secret "regcred"' (never the secret). */
+  source?: string;
   username?: string;
   password?: string;
   /** OAuth2 refresh token (`identitytoken`), exchanged at the token realm. */
@@ -102,21 +104,29 @@ function entriesOf(text: string): Array<[string, RawEntry]> {
   return Object.entries(auths as Record<string, unknown>).filter((e): e is [string, RawEntry] => !!e[1] && typeof e[1] === 'object');
 }
 
+/** A Docker config JSON text and where it came from (a pull secret, the user's config). */
+export interface DockerConfigSource {
+  text: string;
+  source?: string;
+}
+
 /**
  * Every credential for the registry in the given configs, in order (configs in
  * the order given; within one config exact keys before globs). Unparseable
  * texts and entries are skipped. Credential helpers (`credsStore`,
  * `credHelpers`) are not run.
  */
-export function findCredentials(registry: string, dockerConfigs: readonly string[] | undefined): RegistryCredential[] {
+export function findCredentials(registry: string, dockerConfigs: readonly (string | DockerConfigSource)[] | undefined): RegistryCredential[] {
   const out: RegistryCredential[] = [];
   const seen = new Set<string>();
-  for (const text of dockerConfigs ?? []) {
+  for (const config of dockerConfigs ?? []) {
+    const { text, source } = typeof config === 'string' ? { text: config, source: undefined } : config;
     const matching = entriesOf(text).filter(([key]) => configKeyMatches(key, registry));
     matching.sort(([a], [b]) => Number(a.includes('*')) - Number(b.includes('*')));
     for (const [key, raw] of matching) {
       const cred = entryToCredential(key, raw);
       if (!cred) continue;
+      if (source !== undefined) cred.source = source;
       const id = JSON.stringify([cred.username, cred.password, cred.identityToken, cred.registryToken]);
       if (seen.has(id)) continue;
       seen.add(id);

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { parseImageUser, type ImageUser } from '../plan/identity.js';
 import { RegistryClient, RegistryLookupError } from './client.js';
-import { findCredentials } from './credentials.js';
+import { findCredentials, type DockerConfigSource } from './credentials.js';
 import { formatReference, parseDigest, parseImageID, parseImageReference, type ImageReference } from './reference.js';
 
 export interface ImageUserInput {
@@ -16,7 +16,12 @@ export interface ImageUserInput {
   /** spec image, e.g. "nginx:1.27" — used for the repository when imageID lacks one */
   image: string;
   /** Docker config JSON texts to take credentials from: the user's ~/.docker/config.json and readable pull secrets */
-  dockerConfigs?: string[];
+  dockerConfigs?: Array<string | DockerConfigSource>;
+  /**
+   * Called before credentials are first sent to a host, with the sources
+   * (e.g. 'pull secret "regcred"') of the credentials that may be tried there.
+   */
+  onCredentialSend?: (host: string, sources: string[]) => void;
   /** node architecture to pick from an index (default 'amd64'); "arm/v7" also selects the variant */
   arch?: string;
   /** whole lookup budget, default 3000 */
@@ -185,7 +190,15 @@ export async function fetchImageUser(input: ImageUserInput): Promise<ImageUser |
   try {
     const target = chooseTarget(input.imageID, input.image);
     subject = target.bare ? `${formatReference({ ...target.ref, tag: undefined, digest: undefined })} (image ID ${target.digest})` : formatReference({ ...target.ref, digest: target.digest });
-    client = new RegistryClient(target.ref, findCredentials(target.ref.registry, input.dockerConfigs), controller.signal);
+    const credentials = findCredentials(target.ref.registry, input.dockerConfigs);
+    const sources = [...new Set(credentials.flatMap((c) => (c.source === undefined ? [] : [c.source])))];
+    client = new RegistryClient(target.ref, credentials, controller.signal, (host) => {
+      try {
+        input.onCredentialSend?.(host, sources);
+      } catch {
+        // telling the user must not break the lookup
+      }
+    });
     const config = await fetchConfig(client, target, arch);
     const inner = config.config;
     const rawUser = inner && typeof inner === 'object' ? (inner as { User?: unknown }).User : undefined;

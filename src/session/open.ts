@@ -105,7 +105,7 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
     return false;
   };
   try {
-    const exec = () =>
+    const exec = (signal: AbortSignal) =>
       streamSession({
         kube,
         conn: input.conn,
@@ -116,6 +116,7 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
         io: replay ? { ...io, stdin: replay.attempt() as unknown as NodeJS.ReadStream } : io,
         emit,
         onOutput,
+        signal,
       });
     const code = await execWhenRunning(exec, input.running, retryable);
     if (ambiguous && code === SESSION_SCRIPT_FAILED && !output) {
@@ -163,7 +164,7 @@ async function attachExitCode(kube: KubeClient, plan: SessionPlan, container: st
  * failed start.
  */
 export async function execWhenRunning<T>(
-  exec: () => Promise<T>,
+  exec: (signal: AbortSignal) => Promise<T>,
   running: Promise<void> | undefined,
   retryable: (err: unknown) => boolean = notStartedYet,
 ): Promise<T> {
@@ -180,8 +181,15 @@ export async function execWhenRunning<T>(
   const failed = (): boolean => known.state === 'failed';
   for (;;) {
     const pendingAtStart = known.state === 'pending';
+    // --timeout (or lost contact with the API server) ends an attempt still in
+    // flight for a debugger that never started: the bound holds even when the
+    // stream's own handshake would wait longer.
+    const attempt = new AbortController();
+    if (pendingAtStart) running?.catch((err: unknown) => (gaveUp(err) ? attempt.abort() : undefined));
     try {
-      return await exec();
+      const result = await exec(attempt.signal);
+      if (attempt.signal.aborted) throw known.failure;
+      return result;
     } catch (err) {
       if (failed()) throw known.failure;
       if (!pendingAtStart || !(err instanceof StreamRefusedError || err instanceof ConnectionLostError)) throw err;
@@ -195,6 +203,11 @@ export async function execWhenRunning<T>(
     await Promise.race([new Promise((r) => setTimeout(r, 150)), running?.catch(() => undefined)]);
     if (failed()) throw known.failure;
   }
+}
+
+/** The wait for the debugger ended without it: past --timeout, or the API server stopped answering. */
+function gaveUp(err: unknown): boolean {
+  return err instanceof TimeoutError || err instanceof ConnectionLostError;
 }
 
 function notStartedYet(err: unknown): boolean {

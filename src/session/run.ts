@@ -139,7 +139,7 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
   const ns = conn.namespace;
   const target = chooseTarget(pod, options.container);
   const imageUser = needsImageUser(pod, target, options.uid)
-    ? await timed('image user', () => lookupImageUser({ kube, pod, target, env: io.env, emit }))
+    ? await timed('image user', () => lookupImageUser({ kube, pod, target, env: io.env, emit, ...(options.pullSecrets === false ? { pullSecrets: false } : {}) }))
     : undefined;
   const planFor = (mode: DebuggerMode, psaLevel: PsaLevel | undefined, identity?: Identity, from: V1Pod = pod) =>
     makePlan({ pod: from, options, psaLevel, mode, stdinIsTTY: io.stdin.isTTY === true, random: io.random, imageUser, identity });

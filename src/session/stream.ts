@@ -19,6 +19,8 @@ export async function streamSession(input: {
   io: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
   emit: Emit;
   onOutput?: () => void;
+  /** Ends the stream (and restores the terminal) early, e.g. when the debugger can no longer start. */
+  signal?: AbortSignal;
 }): Promise<number | undefined> {
   const { plan, io } = input;
   const tty = plan.session.tty;
@@ -39,6 +41,8 @@ export async function streamSession(input: {
         tty,
         log: (line) => input.emit({ kind: 'debug', text: line }),
         ...(input.onOutput ? { onOutput: input.onOutput } : {}),
+        // --request-timeout bounds the wait for the stream to open as it bounds every request.
+        ...(input.conn.requestTimeoutMs !== undefined ? { handshakeTimeoutMs: Math.min(30_000, input.conn.requestTimeoutMs) } : {}),
       },
       {
         ...(plan.session.stdin ? { stdin: io.stdin } : {}),
@@ -47,6 +51,7 @@ export async function streamSession(input: {
         ...(size ? { initialSize: size } : {}),
         ...(terminal ? { resizes: (f) => terminal!.onResize(f) } : {}),
       },
+      input.signal,
     );
     input.emit({ kind: 'debug', text: `stream closed (${result.protocol}), exit code ${result.exitCode ?? 'none'}` });
     return result.exitCode;
