@@ -61,7 +61,7 @@ afterEach(async () => {
 });
 
 async function run(p: V1Pod, over: Partial<Options> = {}) {
-  server = await new FakeApiServer((req, res, seen) => {
+  server = await new FakeApiServer((_req, res, seen) => {
     res.setHeader('Content-Type', 'application/json');
     if (seen.path === '/api/v1/namespaces/ns/pods/web') return res.end(JSON.stringify(p));
     if (seen.path === '/api/v1/namespaces/ns') return res.end(JSON.stringify({ metadata: { name: 'ns', labels: {} } }));
