@@ -56,7 +56,7 @@ export interface BadInputCase {
   code: number;
   /** The exact first line of stderr. */
   line: string;
-  /** The fixture pod that must be left without any ephemeral container. */
+  /** The fixture pod that must be left without any ephemeral container (default: the fixture pod the arguments name). */
   unchanged?: FixturePod;
   quiet?: false;
 }
@@ -299,3 +299,13 @@ export const CASES: BadInputCase[] = [
     unchanged: 'psa-pod',
   },
 ];
+
+/** The fixture pod a case must leave without any ephemeral container: the one it names, if any. */
+export function unchangedPod(c: BadInputCase): FixturePod | undefined {
+  if (c.unchanged) return c.unchanged;
+  for (const a of c.args) {
+    const m = /^\{([a-z-]+)\}$/.exec(a);
+    if (m && m[1] && m[1] in FIXTURE_PODS) return m[1] as FixturePod;
+  }
+  return undefined;
+}

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CASES, FIXTURE_PODS, type BadInputCase, type FixtureNames, type FixturePod } from './bad-input-cases.js';
+import { CASES, FIXTURE_PODS, unchangedPod, type BadInputCase, type FixtureNames, type FixturePod } from './bad-input-cases.js';
 import { renderErrorsDoc } from './bad-input-doc.js';
 import { appImage, createPod, ensureNamespace, KUBECONFIG, KUBECTL, kubectl, kubectlJSON, PLUGIN, REPO, run, uniq, type Result } from './helpers.js';
 
@@ -213,7 +213,7 @@ describe('bad input', () => {
   it.concurrent.each(CASES.map((c) => [c.title, c] as const))('%s', async (_title, c) => {
     const r = await slot(async () => {
       // The crash fixture runs for 2 s between back-offs: ask while it is backing off.
-      if (c.unchanged === 'crash') await until('CrashLoopBackOff', crashLooping);
+      if (unchangedPod(c) === 'crash') await until('CrashLoopBackOff', crashLooping);
       return runCase(c);
     });
     const lines = r.stderr.split('\n');
@@ -221,7 +221,8 @@ describe('bad input', () => {
     expect(r.code).toBe(c.code);
     expect(r.stderr).not.toMatch(/^ {4}at /m);
     expect(r.stdout).toBe('');
-    if (c.unchanged) expect(await ephemeralCount(c.unchanged)).toBe(0);
+    const pod = unchangedPod(c);
+    if (pod) expect(await ephemeralCount(pod)).toBe(0);
   });
 
   it('every fixture pod is still without a debugger at the end', async () => {
