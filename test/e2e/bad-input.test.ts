@@ -259,6 +259,16 @@ describe('--request-timeout takes exactly what kubectl 1.34 takes', () => {
   });
 });
 
+describe('a kubectl flag at the end, with no value: kubectl refuses it too', () => {
+  it.each(['--as', '--context', '--kubeconfig', '--cluster', '--user', '-n', '--namespace', '--as-group', '--request-timeout'])('%s', async (flag) => {
+    const [theirs, ours] = await Promise.all([run(KUBECTL, ['get', 'pods', flag]), run(EXECUTABLE, ['-n', ns, names.running, flag])]);
+    expect(theirs.stderr.split('\n')[0]).toMatch(/^error: flag needs an argument: /);
+    expect(theirs.code).not.toBe(0);
+    expect(ours.stderr.split('\n')[0]).toMatch(new RegExp(`^error: flag ${flag} needs a value, e\\.g\\. ${flag} \\S+; see --help$`));
+    expect(ours.code).toBe(64);
+  });
+});
+
 describe('a hanging exec credential plugin', () => {
   const pids = () => {
     try {
