@@ -54,7 +54,7 @@ Session:
 Cluster (as kubectl):
       --kubeconfig FILE, --context NAME, --cluster NAME, --user NAME,
   -n, --namespace NS, --as USER, --as-group GROUP, --request-timeout D
-                              (--request-timeout also bounds exec credential plugins; default 60s)
+                              (--request-timeout also bounds exec credential plugins: 60s if unset or 0)
 
 Durations (D): 30s, 1m30s, 1.5h, 500ms (units ns, us, ms, s, m, h) or bare seconds, as kubectl
 takes them; at most 596h for --timeout and --idle-timeout.

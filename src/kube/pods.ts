@@ -95,11 +95,12 @@ function patchError(err: unknown, ns: string, name: string, pod: V1Pod, containe
     const earlier = blamedEarlierContainers(msg, pod, container.name);
     const own = blamedOwnContainers(msg, pod);
     let blame: string;
-    if (earlier.length) {
-      blame = ` It names ${earlier.join(', ')}, already in this pod: Pod Security re-checks the whole pod on every patch, so it will keep refusing; debug a fresh pod instead (e.g. restart the workload).`;
-    } else if (own.length) {
-      // The app's own containers: the namespace's level was raised after the pod started.
+    if (own.length) {
+      // The app's own containers: the namespace's level was raised after the pod
+      // started. A fresh pod would not help either, so this comes first.
       blame = ` It names the pod's own container${own.length > 1 ? 's' : ''} ${own.join(', ')}: this pod does not meet the namespace's current Pod Security level (raised after it started), and Pod Security re-checks the whole pod on every patch, so no debugger can be added to it; ask an admin about the namespace's level.`;
+    } else if (earlier.length) {
+      blame = ` It names ${earlier.join(', ')}, already in this pod: Pod Security re-checks the whole pod on every patch, so it will keep refusing; debug a fresh pod instead (e.g. restart the workload).`;
     } else {
       blame = psaHint(container);
     }

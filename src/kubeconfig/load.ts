@@ -263,6 +263,10 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
         env,
       })
     : undefined;
+  // Start the plugin now: every request needs its credential, and a request's
+  // own deadline must not start counting while the plugin still runs (the
+  // plugin has its own limit, and its own message).
+  if (execCredential) void execCredential().catch(() => undefined);
 
   const proxied = Boolean(cluster['proxy-url']);
   const plainHttp = server.startsWith('http:');

@@ -56,7 +56,7 @@ export interface BadInputCase {
   code: number;
   /** The exact first line of stderr. */
   line: string;
-  /** The fixture pod that must be left without any ephemeral container. */
+  /** The fixture pod that must be left without any ephemeral container (default: the fixture pod the arguments name). */
   unchanged?: FixturePod;
   quiet?: false;
 }
@@ -269,6 +269,8 @@ export const CASES: BadInputCase[] = [
   { title: 'a credential plugin that hangs, with --request-timeout', group: 'Credentials and connection', args: ['--kubeconfig', '{dir}/plugin-hang.yaml', '--request-timeout', '1s', ...RUNNING], code: TIMEOUT, line: 'error: exec credential plugin "{dir}/plugin-hang.sh" for user "local" (context "local") did not finish within 1s (--request-timeout); run it by hand to see why, or raise --request-timeout', unchanged: 'running' },
   { title: 'impersonating with a user who may not impersonate', group: 'Credentials and connection', args: ['--context', 'debugger', '--as', 'jane', ...RUNNING], code: FORBIDDEN, line: 'error: not allowed to impersonate (--as/--as-group): users "jane" is forbidden: User "dd-debugger" cannot impersonate resource "users" in API group "" at the cluster scope; drop --as/--as-group, or ask your cluster admin for the "impersonate" verb', unchanged: 'running' },
 
+  { title: 'impersonating (--as) a user without rights', group: 'Credentials and connection', args: ['--as', 'jane', ...RUNNING, '--', 'true'], code: FORBIDDEN, line: 'error: not allowed to get pods in namespace "demo" (RBAC); ask your cluster admin for "get pods" (see the README\'s RBAC section)' },
+
   // --dry-run combinations.
   { title: '--dry-run server (without "=")', group: '--dry-run', args: [...RUNNING, '--dry-run', 'server'], code: USAGE, line: 'error: write --dry-run=server with "=": a separate word after --dry-run is read as the pod name', unchanged: 'running' },
   { title: '--dry-run client (without "=")', group: '--dry-run', args: ['--dry-run', 'client', ...RUNNING], code: USAGE, line: 'error: write --dry-run=client with "=": a separate word after --dry-run is read as the pod name', unchanged: 'running' },
@@ -299,3 +301,13 @@ export const CASES: BadInputCase[] = [
     unchanged: 'psa-pod',
   },
 ];
+
+/** The fixture pod a case must leave without any ephemeral container: the one it names, if any. */
+export function unchangedPod(c: BadInputCase): FixturePod | undefined {
+  if (c.unchanged) return c.unchanged;
+  for (const a of c.args) {
+    const m = /^\{([a-z-]+)\}$/.exec(a);
+    if (m && m[1] && m[1] in FIXTURE_PODS) return m[1] as FixturePod;
+  }
+  return undefined;
+}

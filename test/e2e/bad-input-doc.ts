@@ -4,7 +4,7 @@
  * Written by scripts/gen-errors-doc.mjs; the unit test
  * test/unit/errors-doc.test.ts and the e2e suite fail when the file is stale.
  */
-import { CASES, FIXTURE_PODS, type BadInputCase, type Group } from './bad-input-cases.js';
+import { CASES, FIXTURE_PODS, unchangedPod, type BadInputCase, type Group } from './bad-input-cases.js';
 
 const CODE_MEANING: Readonly<Record<number, string>> = {
   64: 'bad flags or arguments',
@@ -68,7 +68,7 @@ export function renderErrorsDoc(cases: readonly BadInputCase[] = CASES): string 
     out.push('| input | what is wrong | exit | first line of stderr | unchanged pod |');
     out.push('|---|---|---|---|---|');
     for (const c of cases.filter((x) => x.group === group)) {
-      out.push(`| ${code(cell(commandLine(c)))} | ${cell(c.title)} | ${c.code} | ${code(cell(c.line))} | ${c.unchanged ? `{${c.unchanged}}` : ''} |`);
+      out.push(`| ${code(cell(commandLine(c)))} | ${cell(c.title)} | ${c.code} | ${code(cell(c.line))} | ${unchangedPod(c) ? `{${unchangedPod(c)}}` : ''} |`);
     }
   }
   out.push('');
