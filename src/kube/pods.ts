@@ -1,4 +1,4 @@
-import { formatSeconds } from './rest.js';
+import { formatDuration } from '../duration.js';
 import type { V1ContainerState, V1EphemeralContainer, V1Pod, V1PodList } from '@kubernetes/client-node';
 import {
   ApiError,
@@ -387,12 +387,6 @@ function describeCause(err: Error): string {
 }
 
 /** 50 -> "50ms", 1500 -> "1.5s", 120000 -> "2m": never a misleading "0s". */
-export function formatDuration(ms: number): string {
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms >= 1000) return formatSeconds(ms);
-  return `${Math.round(ms)}ms`;
-}
-
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
 }

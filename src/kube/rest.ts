@@ -1,3 +1,4 @@
+import { formatDuration } from '../duration.js';
 import { ConnectionLostError } from '../errors.js';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
@@ -193,7 +194,7 @@ export class KubeClient {
             abort.abort();
           }, bound);
     const timeoutError = () => {
-      const s = formatSeconds(bound ?? 0);
+      const s = formatDuration(bound ?? 0);
       return this.conn.requestTimeoutMs !== undefined && bound === this.conn.requestTimeoutMs
         ? new TimeoutError(`the API server at ${this.host} did not answer ${method} ${path} within ${s} (--request-timeout); check the network or raise --request-timeout`)
         : new TimeoutError(`the API server at ${this.host} did not answer ${method} ${path} within ${s}; check the network and run the command again`);
@@ -239,7 +240,7 @@ export class KubeClient {
         req.setTimeout(silentMs, () =>
           req.destroy(
             new ConnectionLostError(
-              `no answer from the API server at ${this.host} for ${formatSeconds(silentMs)} during ${where}; check that the cluster is up and the network (VPN, proxy) lets you reach it, then run the command again (--request-timeout sets a shorter limit)`,
+              `no answer from the API server at ${this.host} for ${formatDuration(silentMs)} during ${where}; check that the cluster is up and the network (VPN, proxy) lets you reach it, then run the command again (--request-timeout sets a shorter limit)`,
             ),
           ),
         );
@@ -269,11 +270,6 @@ function minDefined(a: number | undefined, b: number | undefined): number | unde
 }
 
 /** 1500 -> "1.5s", 10000 -> "10s", 50 -> "0.05s": never rounded to a misleading "0s". */
-export function formatSeconds(ms: number): string {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : Number(s.toPrecision(3))}s`;
-}
-
 function readBody(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

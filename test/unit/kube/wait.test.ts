@@ -1,8 +1,9 @@
 import type { V1ContainerState, V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionLostError, exitCodeOf, NotFoundError, TimeoutError } from '../../../src/errors.js';
-import { formatDuration, probeAfterMs, waitForDebugger } from '../../../src/kube/pods.js';
-import { formatSeconds, KubeClient } from '../../../src/kube/rest.js';
+import { formatDuration } from '../../../src/duration.js';
+import { probeAfterMs, waitForDebugger } from '../../../src/kube/pods.js';
+import { KubeClient } from '../../../src/kube/rest.js';
 import { event, FakeApiServer, type Handler } from './fake-apiserver.js';
 
 const C = 'distroless-debug-abcde';
@@ -197,13 +198,10 @@ describe('durations in messages', () => {
     [1000, '1s'],
     [1500, '1.5s'],
     [10_000, '10s'],
-    [90_000, '90s'],
+    [90_000, '1m30s'],
     [120_000, '2m'],
   ])('%d ms -> %s', (ms, want) => {
     expect(formatDuration(ms)).toBe(want);
-  });
-  it('seconds keep three significant digits', () => {
-    expect(formatSeconds(10_234)).toBe('10.2s');
   });
 });
 
