@@ -8,7 +8,7 @@ import { promptFor, sessionScript } from '../plan/scripts.js';
 import { StreamRefusedError, TimeoutError } from '../errors.js';
 import type { Emit } from '../progress/events.js';
 import type { RunIO } from './run.js';
-import { streamSession } from './stream.js';
+import { streamSession } from './terminal-stream.js';
 
 export interface SessionInput {
   plan: DebugPlan;

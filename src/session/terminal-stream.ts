@@ -2,7 +2,7 @@ import type { ClusterConnection } from '../kubeconfig/load.js';
 import type { KubeClient } from '../kube/rest.js';
 import type { DebugPlan } from '../plan/plan.js';
 import type { Emit } from '../progress/events.js';
-import { runStream, type StreamKind } from '../stream/session.js';
+import { runStream, type StreamKind } from '../stream/client.js';
 import { enterRawMode, type TerminalHandle } from '../terminal/tty.js';
 
 /**
