@@ -1,13 +1,12 @@
-import { PassThrough } from 'node:stream';
 import type { Options } from '../options.js';
 import type { loadConnection } from '../kubeconfig/load.js';
-import { debuggerState, getPod } from '../kube/pods.js';
 import type { KubeClient } from '../kube/rest.js';
 import type { DebugPlan } from '../plan/plan.js';
 import { promptFor, sessionScript } from '../plan/scripts.js';
 import { StreamRefusedError, TimeoutError } from '../errors.js';
 import type { Emit } from '../progress/events.js';
 import type { RunIO } from './run.js';
+import { attachSession } from './attach.js';
 import { streamSession } from './terminal-stream.js';
 
 export interface SessionInput {
@@ -43,25 +42,7 @@ export async function openSession(input: SessionInput): Promise<number> {
     if (mayHaveNotRun(code)) await confirmRunning(input.running);
     return code ?? 0;
   }
-  await input.running;
-  ready();
-  // attach: the debugger's main process is the session; it waits for a first line.
-  const stdin = new PassThrough();
-  stdin.write('\n');
-  if (plan.session.stdin) io.stdin.pipe(stdin);
-  else stdin.end();
-  await streamSession({ kube, conn: input.conn, plan, container, kind: 'attach', command: [], io: { ...io, stdin: stdin as unknown as NodeJS.ReadStream }, emit });
-  return attachExitCode(kube, plan, container);
-}
-
-/** Attach reports no exit code: the container's terminated state holds it. */
-async function attachExitCode(kube: KubeClient, plan: DebugPlan, container: string): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const state = debuggerState(await getPod(kube, plan.namespace, plan.pod), container);
-    if (state?.terminated) return state.terminated.exitCode;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return 0;
+  return attachSession({ ...input, ready });
 }
 
 /**

@@ -133,7 +133,7 @@ export function pumpChannels(ws: WebSocket, req: StreamRequest, io: StreamIO, si
     const write = (out: NodeJS.WritableStream, data: Buffer): void => {
       if (localClose || isDestroyed(out)) return;
       recycle(data.length);
-      io.observe?.(data);
+      io.observe?.(out, data);
       if (out.write(data) || blocked.has(out)) return;
       ws.pause();
       const waiting = new Promise<void>((done) => {

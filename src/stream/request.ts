@@ -57,8 +57,8 @@ export interface StreamIO {
   initialSize?: TerminalSize;
   /** Forwarded as resize frames when tty. */
   resizes?: ResizeSource;
-  /** Sees every chunk of output just before it is written (e.g. to know where the cursor is). */
-  observe?: (data: Buffer) => void;
+  /** Sees every chunk of output just before it is written to `out` (e.g. to know where the cursor is). */
+  observe?: (out: NodeJS.WritableStream, data: Buffer) => void;
 }
 
 export interface StreamResult {

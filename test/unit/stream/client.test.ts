@@ -488,7 +488,7 @@ describe('runStream', () => {
       },
     });
     const seen: string[] = [];
-    await runStream(request(fake, { stdin: false }), io({ observe: (d) => seen.push(d.toString()) }));
+    await runStream(request(fake, { stdin: false }), io({ observe: (_out, d) => seen.push(d.toString()) }));
     expect(seen).toEqual(['a$ ', 'oops']);
   });
 

@@ -1,0 +1,83 @@
+/**
+ * How the process ends when something other than the session ends it: a
+ * signal, or a crash (an uncaught exception or unhandled rejection).
+ *
+ * One handler per signal decides everything. ora's cursor code installs
+ * signal-exit, which re-raises a signal only when it is the sole listener;
+ * a second "polite" handler that also waits for others would make both wait
+ * forever (the first SIGTERM did nothing). This one always ends the process:
+ * stop the spinner, put the terminal back, end local children (credential
+ * plugins), print one line on a line of its own, exit with 128+signal like
+ * a shell reports a killed program.
+ */
+import { constants } from 'node:os';
+import { restoreTerminals } from '../terminal/tty.js';
+import { freshLine } from '../terminal/cursor.js';
+import { killChildren } from './children.js';
+
+export const HANDLED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export type HandledSignal = (typeof HANDLED_SIGNALS)[number];
+
+/** 130, 143, 129: what shells report for a program killed by the signal. */
+export function signalExitCode(sig: HandledSignal): number {
+  return 128 + constants.signals[sig];
+}
+
+export function signalMessage(sig: HandledSignal): string {
+  switch (sig) {
+    case 'SIGINT':
+      return 'distroless-debug: interrupted (SIGINT)';
+    case 'SIGTERM':
+      return 'distroless-debug: terminated (SIGTERM)';
+    case 'SIGHUP':
+      return 'distroless-debug: the terminal was closed (SIGHUP)';
+  }
+}
+
+const cleanups = new Set<() => void>();
+
+/** Runs `f` (e.g. stop the spinner) before the process ends on a signal or crash. */
+export function onShutdown(f: () => void): () => void {
+  cleanups.add(f);
+  return () => cleanups.delete(f);
+}
+
+let ending = false;
+
+/**
+ * Puts everything local back and exits. The message (one line) is written
+ * after the terminal is restored, starting on a fresh line.
+ */
+export async function endProcess(code: number, message: string, stderr: NodeJS.WriteStream = process.stderr): Promise<never> {
+  if (!ending) {
+    ending = true;
+    for (const f of [...cleanups]) {
+      try {
+        f();
+      } catch {
+        // a cleanup that fails must not keep the others from running
+      }
+    }
+    restoreTerminals();
+    // The terminal may be gone (SIGHUP): writing to it fails with EIO, which
+    // must not turn into an uncaught error now.
+    stderr.on('error', () => undefined);
+    stderr.write(`${freshLine()}${message}\n`);
+    await killChildren();
+  }
+  process.exit(code);
+}
+
+/** Installs the signal handlers; returns their removal. */
+export function handleSignals(stderr: NodeJS.WriteStream = process.stderr): () => void {
+  const handlers = HANDLED_SIGNALS.map((sig) => {
+    const handler = (): void => {
+      void endProcess(signalExitCode(sig), signalMessage(sig), stderr);
+    };
+    process.on(sig, handler);
+    return () => process.off(sig, handler);
+  });
+  return () => {
+    for (const off of handlers) off();
+  };
+}
