@@ -10,7 +10,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 const live = new Set<ChildProcess>();
 let tracking = false;
@@ -75,9 +75,16 @@ export function descendantsOf(root: number): number[] {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  // A zombie (dead, not yet reaped by its new parent) still answers kill 0.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    // Gone in between, or no /proc (not Linux) where kill 0 is all we know.
+    return !existsSync('/proc/self/stat');
   }
 }
 

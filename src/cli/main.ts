@@ -3,7 +3,7 @@ import { DebugError, ExitCode, exitCodeOf } from '../errors.js';
 import type { ProgressSink } from '../progress/events.js';
 import { freshLine } from '../terminal/cursor.js';
 import { trackChildren } from './children.js';
-import { endProcess, handleSignals, onShutdown } from './shutdown.js';
+import { endProcess, handleSignals, isEnding, onShutdown } from './shutdown.js';
 
 export interface MainIO {
   stdin: NodeJS.ReadStream;
@@ -62,6 +62,9 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     return code;
   } catch (err) {
     sink?.close();
+    // A signal is ending the process (endProcess prints and exits): a failure
+    // it caused (a killed credential plugin) is not news.
+    if (isEnding()) return new Promise<never>(() => {});
     reportError(err, verbose, io.stderr);
     return exitCodeOf(err);
   } finally {
@@ -92,6 +95,7 @@ export function runCli(argv: string[]): void {
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
   main(argv).then((code) => {
+    if (isEnding()) return; // endProcess decides the code
     process.exitCode = code;
     // Sockets or a paused terminal must not keep a finished session alive.
     setTimeout(() => process.exit(code), 200).unref();

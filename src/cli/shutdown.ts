@@ -45,6 +45,15 @@ export function onShutdown(f: () => void): () => void {
 let ending = false;
 
 /**
+ * True once a signal or crash is ending the process: whatever the session
+ * still does (e.g. fail because its credential plugin was just killed) must
+ * neither print nor pick the exit code.
+ */
+export function isEnding(): boolean {
+  return ending;
+}
+
+/**
  * Puts everything local back and exits. The message (one line) is written
  * after the terminal is restored, starting on a fresh line.
  */

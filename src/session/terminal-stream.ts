@@ -2,7 +2,9 @@ import type { ClusterConnection } from '../kubeconfig/load.js';
 import type { KubeClient } from '../kube/rest.js';
 import type { DebugPlan } from '../plan/plan.js';
 import type { Emit } from '../progress/events.js';
-import { runStream, type StreamKind } from '../stream/client.js';
+import type { StreamKind, StreamRequest } from '../stream/client.js';
+import { openStreamSocket } from '../stream/handshake.js';
+import { pumpChannels } from '../stream/pump.js';
 import { noteOutput } from '../terminal/cursor.js';
 import { enterRawMode, type TerminalHandle } from '../terminal/tty.js';
 
@@ -56,37 +58,41 @@ export async function streamSession(input: {
     // Straight to stderr like kubectl, not through progress: -q must not hide it.
     io.stderr.write(`${NO_TTY_WARNING}\n`);
   }
+  const req: StreamRequest = {
+    server: input.conn.server,
+    requestOptions: await input.conn.requestOptions(),
+    namespace: plan.namespace,
+    pod: plan.pod,
+    container: input.container,
+    kind: input.kind,
+    command: input.command,
+    // Attach's go line needs the stdin channel even when the user's input is not read.
+    stdin: plan.session.stdin || input.preamble !== undefined,
+    tty,
+    log: onceLogger(input.emit),
+    ...(input.onOutput ? { onOutput: input.onOutput } : {}),
+  };
+  // The terminal goes raw only once the stream is open: an attempt the
+  // server refuses (retried while the debugger starts) leaves it, and the
+  // spinner above it, alone.
+  const ws = await openStreamSocket(req);
+  if (ws === undefined) return undefined;
   let terminal: TerminalHandle | undefined;
   if (tty) terminal = enterRawMode(io.stdin, io.stdout);
   try {
     const size = terminal?.size();
-    const result = await runStream(
-      {
-        server: input.conn.server,
-        requestOptions: await input.conn.requestOptions(),
-        namespace: plan.namespace,
-        pod: plan.pod,
-        container: input.container,
-        kind: input.kind,
-        command: input.command,
-        // Attach's go line needs the stdin channel even when the user's input is not read.
-        stdin: plan.session.stdin || input.preamble !== undefined,
-        tty,
-        log: onceLogger(input.emit),
-        ...(input.onOutput ? { onOutput: input.onOutput } : {}),
+    const result = await pumpChannels(ws, req, {
+      ...(plan.session.stdin ? { stdin: io.stdin } : {}),
+      ...(input.preamble ? { preamble: input.preamble } : {}),
+      stdout: io.stdout,
+      stderr: io.stderr,
+      ...(size ? { initialSize: size } : {}),
+      ...(terminal ? { resizes: (f) => terminal!.onResize(f) } : {}),
+      observe: (out, data) => {
+        terminal?.sawOutput();
+        if ((out as Partial<NodeJS.WriteStream>).isTTY === true) noteOutput(data);
       },
-      {
-        ...(plan.session.stdin ? { stdin: io.stdin } : {}),
-        ...(input.preamble ? { preamble: input.preamble } : {}),
-        stdout: io.stdout,
-        stderr: io.stderr,
-        ...(size ? { initialSize: size } : {}),
-        ...(terminal ? { resizes: (f) => terminal!.onResize(f) } : {}),
-        observe: (out, data) => {
-          if ((out as Partial<NodeJS.WriteStream>).isTTY === true) noteOutput(data);
-        },
-      },
-    );
+    });
     input.emit({ kind: 'debug', text: `stream closed (${result.protocol}), exit code ${result.exitCode ?? 'none'}` });
     return result.exitCode;
   } finally {

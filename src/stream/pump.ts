@@ -131,7 +131,8 @@ export function pumpChannels(ws: WebSocket, req: StreamRequest, io: StreamIO, si
     const recycle = outputRecycler();
     let lastPong = Date.now();
     const write = (out: NodeJS.WritableStream, data: Buffer): void => {
-      if (localClose || isDestroyed(out)) return;
+      // The server opens each channel with an empty frame: nothing to write.
+      if (data.length === 0 || localClose || isDestroyed(out)) return;
       recycle(data.length);
       io.observe?.(out, data);
       if (out.write(data) || blocked.has(out)) return;

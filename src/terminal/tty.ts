@@ -20,6 +20,8 @@ export interface TerminalHandle {
   size(): TerminalSize | undefined;
   /** Calls f on every resize (SIGWINCH); returns an unsubscribe function. */
   onResize(f: (size: TerminalSize) => void): () => void;
+  /** Remote output reached the terminal: restore() then also shows the cursor. */
+  sawOutput(): void;
   /** Leaves raw mode, pauses stdin, drops listeners and process hooks. Idempotent. */
   restore(): void;
 }
@@ -41,6 +43,7 @@ function showCursor(stdout: NodeJS.WriteStream): void {
 
 export function enterRawMode(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): TerminalHandle {
   let restored = false;
+  let output = false;
   const resizeListeners = new Set<() => void>();
   const processHooks: Array<() => void> = [];
 
@@ -68,8 +71,9 @@ export function enterRawMode(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStrea
         // the tty may already be gone (SIGHUP); nothing left to restore
       }
       // A remote full-screen program (less, vi) cut off mid-way may have
-      // hidden the cursor. Showing it is harmless when it is already shown.
-      if (stdout.isTTY) showCursor(stdout);
+      // hidden the cursor. Only after remote output: a session that never
+      // started must not show the cursor under a running spinner.
+      if (output && stdout.isTTY) showCursor(stdout);
     }
     // A flowing stdin keeps the event loop (and the process) alive.
     stdin.pause();
@@ -101,7 +105,10 @@ export function enterRawMode(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStrea
     };
   };
 
-  const handle: TerminalHandle = { size, onResize, restore };
+  const sawOutput = (): void => {
+    output = true;
+  };
+  const handle: TerminalHandle = { size, onResize, sawOutput, restore };
   if (raw) active.add(handle);
   return handle;
 }

@@ -127,10 +127,16 @@ describe('enterRawMode', () => {
     expect(b.stdin.rawCalls).toEqual([true, false]);
   });
 
-  it('shows the cursor on restore when stdout is a terminal (a remote full-screen program may have hidden it)', () => {
-    const { stdout, term } = open();
+  it('shows the cursor on restore after remote output (a full-screen program may have hidden it), not before', () => {
+    const quiet = open();
     const written: string[] = [];
+    (quiet.stdout as unknown as { write: (s: string) => boolean }).write = (s: string) => written.push(s) > 0;
+    quiet.term.restore();
+    expect(written).toEqual([]);
+
+    const { stdout, term } = open();
     (stdout as unknown as { write: (s: string) => boolean }).write = (s: string) => written.push(s) > 0;
+    term.sawOutput();
     term.restore();
     expect(written).toEqual(['\x1b[?25h']);
   });
