@@ -125,7 +125,6 @@ export function reportError(err: unknown, verbose: boolean, stderr: { write(s: s
   if (!(err instanceof DebugError) && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
 }
 
-
 /** Messages from libraries (e.g. a credential plugin's stderr) may span lines: the error is one. */
 function oneLine(message: string): string {
   return message.trim().replace(/\s*\n\s*/g, ' ');
