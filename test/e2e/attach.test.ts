@@ -1,4 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPod, deletePod, KUBECONFIG, PLUGIN, uniq } from './helpers.js';
 import { startStreamProxy, type StreamProxy } from './stream-proxy.js';
@@ -10,6 +12,7 @@ import { startStreamProxy, type StreamProxy } from './stream-proxy.js';
 const ns = 'demo';
 const pod = uniq('attach');
 const keeper = uniq('dd-attach-keep');
+const dir = mkdtempSync(`${tmpdir()}/dd-attach-`);
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 
 beforeAll(async () => {
@@ -36,7 +39,11 @@ describe('attach in a terminal (tmux)', () => {
         await new Promise((r) => setTimeout(r, 150));
       }
     };
-    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `env KUBECONFIG=${KUBECONFIG} ${PLUGIN} --context attacher -n ${ns} ${pod}; echo "EXITED rc=$?"; stty -a; sleep 600`);
+    const before = `${dir}/${session}.stty-before`;
+    const after = `${dir}/${session}.stty-after`;
+    // prettier-ignore
+    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30',
+      `stty -a > ${before}; env KUBECONFIG=${KUBECONFIG} ${PLUGIN} --context attacher -n ${ns} ${pod}; echo "EXITED rc=$?"; stty -a > ${after}; stty -a; sleep 600`);
     try {
       const first = await waitFor(/\[debug pod\/\S+ app\] \/ \$ $/m);
       expect(first).toMatch(/attaching to the debugger/);
@@ -66,6 +73,9 @@ describe('attach in a terminal (tmux)', () => {
       expect(modes).toMatch(/(^|\s)icanon(\s|$)/m);
       expect(modes).toMatch(/(^|\s)echo(\s|$)/m);
       expect(modes).toMatch(/(^|\s)isig(\s|$)/m);
+      // Every mode as before (the size changed with the window).
+      const sizeless = (f: string) => readFileSync(f, 'utf8').replace(/rows \d+; columns \d+;/, '');
+      expect(sizeless(after)).toBe(sizeless(before));
     } finally {
       tmux('kill-session', '-t', session);
     }

@@ -171,17 +171,20 @@ afterAll(() => {
 function tmuxRun(args: string) {
   const session = uniq('dd-sig');
   const pidfile = `${dir}/${session}.pid`;
+  const modes = { before: `${dir}/${session}.stty-before`, after: `${dir}/${session}.stty-after` };
   const tmux = (...a: string[]) => execFileSync('tmux', a, { encoding: 'utf8' });
   // prettier-ignore
   tmux(
     'new-session', '-d', '-s', session, '-x', '110', '-y', '40',
-    `sh -c 'echo $$ > ${pidfile}; exec env KUBECONFIG=${KUBECONFIG} ${PLUGIN} ${args}'; echo "EXITED rc=$?"; stty -a; sleep 600`,
+    `stty -a > ${modes.before}; sh -c 'echo $$ > ${pidfile}; exec env KUBECONFIG=${KUBECONFIG} ${PLUGIN} ${args}'; echo "EXITED rc=$?"; stty -a > ${modes.after}; stty -a; sleep 600`,
   );
   const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-100', '-t', session);
   return {
     session,
     screen,
     pid: () => Number(readFileSync(pidfile, 'utf8')),
+    /** `stty -a` in the pane before the plugin started and after it ended. */
+    modes: () => ({ before: readFileSync(modes.before, 'utf8'), after: readFileSync(modes.after, 'utf8') }),
     cursorShown: () => tmux('display-message', '-p', '-t', session, '#{cursor_flag}').trim() === '1',
     async until(re: RegExp, ms = 60_000): Promise<string> {
       const deadline = Date.now() + ms;
@@ -225,6 +228,8 @@ describe('waiting for the debugger, with the spinner', () => {
       process.kill(pid, sig);
       const s = await t.until(/EXITED rc=\d+[\s\S]*speed/, 10_000);
       expectEnded(s, code, message);
+      const { before, after } = t.modes();
+      expect(after).toBe(before);
       expect(t.cursorShown()).toBe(true);
       expect(await gone([pid, ...kids])).toEqual([]);
     } finally {
@@ -259,6 +264,8 @@ describe('an interactive shell', () => {
       process.kill(pid, sig);
       const s = await t.until(/EXITED rc=\d+[\s\S]*speed/, 10_000);
       expectEnded(s, code, message);
+      const { before, after } = t.modes();
+      expect(after).toBe(before);
       expect(t.cursorShown()).toBe(true);
       expect(await gone([pid, ...kids])).toEqual([]);
     } finally {
