@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DebugError, ExitCode, exitCodeOf } from '../errors.js';
 import type { ProgressSink } from '../progress/events.js';
 import { freshLine } from '../terminal/cursor.js';
-import { trackChildren } from './children.js';
+import { trackChildren } from '../process/children.js';
 import { endProcess, handleSignals, isEnding, onShutdown } from './shutdown.js';
 
 export interface MainIO {

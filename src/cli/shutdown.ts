@@ -13,7 +13,7 @@
 import { constants } from 'node:os';
 import { restoreTerminals } from '../terminal/tty.js';
 import { freshLine } from '../terminal/cursor.js';
-import { killChildren } from './children.js';
+import { killChildren } from '../process/children.js';
 
 export const HANDLED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export type HandledSignal = (typeof HANDLED_SIGNALS)[number];
