@@ -42,7 +42,7 @@ export function onShutdown(f: () => void): () => void {
   return () => cleanups.delete(f);
 }
 
-let ending = false;
+let ending: number | undefined;
 
 /**
  * True once a signal or crash is ending the process: whatever the session
@@ -50,30 +50,31 @@ let ending = false;
  * neither print nor pick the exit code.
  */
 export function isEnding(): boolean {
-  return ending;
+  return ending !== undefined;
 }
 
 /**
  * Puts everything local back and exits. The message (one line) is written
- * after the terminal is restored, starting on a fresh line.
+ * after the terminal is restored, starting on a fresh line. A second call
+ * while the first is still ending the children (another signal, an error the
+ * first one caused) exits at once, with the first call's code.
  */
 export async function endProcess(code: number, message: string, stderr: NodeJS.WriteStream = process.stderr): Promise<never> {
-  if (!ending) {
-    ending = true;
-    for (const f of [...cleanups]) {
-      try {
-        f();
-      } catch {
-        // a cleanup that fails must not keep the others from running
-      }
+  if (ending !== undefined) process.exit(ending);
+  ending = code;
+  // The terminal may be gone (SIGHUP): writing to it (the spinner's last
+  // frame, this message) fails with EIO, which must not become an uncaught error.
+  stderr.on('error', () => undefined);
+  for (const f of [...cleanups]) {
+    try {
+      f();
+    } catch {
+      // a cleanup that fails must not keep the others from running
     }
-    restoreTerminals();
-    // The terminal may be gone (SIGHUP): writing to it fails with EIO, which
-    // must not turn into an uncaught error now.
-    stderr.on('error', () => undefined);
-    stderr.write(`${freshLine()}${message}\n`);
-    await killChildren();
   }
+  restoreTerminals();
+  stderr.write(`${freshLine()}${message}\n`);
+  await killChildren();
   process.exit(code);
 }
 
