@@ -66,5 +66,6 @@ Exit codes: the remote command's own code when it ran; else 0 ok, 64 usage, 65 k
 66 not found, 67 ambiguous workload, 68 pod/container not running, 69 ephemeral containers
 unsupported, 70 RBAC forbidden, 71 Pod Security rejected, 72 image pull failed, 73 timeout,
 74 exec/attach refused, 75 connection lost, 76 target's files unreachable, 77 debugger failed,
-78 other API error, 79 internal error, 130 interrupted.
+78 other API error, 79 internal error; 128+signal when ended by one: 129 SIGHUP, 130 SIGINT,
+143 SIGTERM.
 `;

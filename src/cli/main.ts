@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { DebugError, ExitCode, exitCodeOf } from '../errors.js';
 import type { ProgressSink } from '../progress/events.js';
+import { freshLine } from '../terminal/cursor.js';
+import { trackChildren } from '../process/children.js';
+import { endProcess, handleSignals, isEnding, onShutdown } from './shutdown.js';
 
 export interface MainIO {
   stdin: NodeJS.ReadStream;
@@ -34,14 +37,12 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     io.stdout.write(HELP);
     return argv.length === 0 ? ExitCode.usage : ExitCode.ok;
   }
-  const verbose = early.some((a) => /^(-v|--v|--verbose)(=\d+)?$/.test(a));
+  const verbose = isVerbose(argv);
   let sink: ProgressSink | undefined;
-  const onSigint = () => {
-    sink?.close();
-    io.stderr.write('distroless-debug: interrupted\n');
-    process.exit(ExitCode.interrupted);
-  };
-  process.on('SIGINT', onSigint);
+  // Signals end the run in every phase (src/cli/shutdown.ts); the spinner stops first.
+  trackChildren();
+  const offSignals = handleSignals(io.stderr);
+  const offSink = onShutdown(() => sink?.close());
   try {
     const { parseArgs } = await import('./args.js');
     const { toOptions } = await import('./options.js');
@@ -61,12 +62,44 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     return code;
   } catch (err) {
     sink?.close();
+    // A signal is ending the process (endProcess prints and exits): a failure
+    // it caused (a killed credential plugin) is not news.
+    if (isEnding()) return new Promise<never>(() => {});
     reportError(err, verbose, io.stderr);
     return exitCodeOf(err);
   } finally {
     sink?.close();
-    process.off('SIGINT', onSigint);
+    offSink();
+    offSignals();
   }
+}
+
+function isVerbose(argv: string[]): boolean {
+  const early = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
+  return early.some((a) => /^(-v|--v|--verbose)(=\d+)?$/.test(a));
+}
+
+/**
+ * The executable's whole life: bin/kubectl-distroless_debug and the single
+ * executable both run this. A crash anywhere (an exception thrown from an
+ * event handler, a rejection nobody awaited) becomes exit 79 with one line,
+ * the terminal restored; the stack only with -v.
+ */
+export function runCli(argv: string[]): void {
+  const verbose = isVerbose(argv);
+  const crash = (err: unknown): void => {
+    const lines: string[] = [];
+    reportError(err, verbose, { write: (s: string) => lines.push(s) });
+    void endProcess(ExitCode.internal, lines.join('').replace(/\n$/, ''));
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  main(argv).then((code) => {
+    if (isEnding()) return; // endProcess decides the code
+    process.exitCode = code;
+    // Sockets or a paused terminal must not keep a finished session alive.
+    setTimeout(() => process.exit(code), 200).unref();
+  }, crash);
 }
 
 async function chooseSink(quiet: boolean, verbose: boolean, stderr: NodeJS.WriteStream): Promise<ProgressSink> {
@@ -78,9 +111,10 @@ async function chooseSink(quiet: boolean, verbose: boolean, stderr: NodeJS.Write
   return lineSink(stderr, verbose);
 }
 
-export function reportError(err: unknown, verbose: boolean, stderr: NodeJS.WritableStream): void {
+export function reportError(err: unknown, verbose: boolean, stderr: { write(s: string): unknown }): void {
   const message = err instanceof DebugError ? err.message : `internal error: ${err instanceof Error ? err.message : String(err)}; please report it with the output of -v`;
-  stderr.write(`error: ${message}\n`);
+  // After a remote prompt the cursor is mid-line: the error starts its own.
+  stderr.write(`${freshLine()}error: ${oneLine(message)}\n`);
   if (!verbose) return;
   if (err instanceof DebugError) for (const d of err.details) stderr.write(`  detail: ${d}\n`);
   let cause: unknown = err instanceof Error ? err.cause : undefined;
@@ -91,3 +125,7 @@ export function reportError(err: unknown, verbose: boolean, stderr: NodeJS.Writa
   if (!(err instanceof DebugError) && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
 }
 
+/** Messages from libraries (e.g. a credential plugin's stderr) may span lines: the error is one. */
+function oneLine(message: string): string {
+  return message.trim().replace(/\s*\n\s*/g, ' ');
+}

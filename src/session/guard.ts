@@ -2,7 +2,7 @@ import { PassThrough, Writable } from 'node:stream';
 import type { ClusterConnection } from '../kubeconfig/load.js';
 import { GUARD_DELAY_SECONDS, guardScript, HEARTBEAT_SECONDS } from '../plan/scripts.js';
 import type { Emit } from '../progress/events.js';
-import { runStream } from '../stream/session.js';
+import { runStream } from '../stream/client.js';
 
 export interface GuardInput {
   conn: ClusterConnection;

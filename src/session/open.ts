@@ -1,16 +1,15 @@
-import { PassThrough } from 'node:stream';
 import type { Options } from '../options.js';
 import type { loadConnection } from '../kubeconfig/load.js';
-import { debuggerState, getPod } from '../kube/pods.js';
 import type { KubeClient } from '../kube/rest.js';
 import type { SessionPlan } from '../plan/plan.js';
 import { leaseSeconds, promptFor, sessionScript } from '../plan/scripts.js';
 import { ConnectionLostError, StreamRefusedError, TimeoutError } from '../errors.js';
 import type { Emit } from '../progress/events.js';
 import type { RunIO } from './run.js';
+import { attachSession } from './attach.js';
 import { startGuard } from './guard.js';
 import { ReplayableInput } from './replay-input.js';
-import { streamSession } from './stream.js';
+import { streamSession } from './terminal-stream.js';
 
 export interface SessionInput {
   plan: SessionPlan;
@@ -29,7 +28,7 @@ export interface SessionInput {
 }
 
 export async function openSession(input: SessionInput): Promise<number> {
-  const { plan, container, kube, io, emit } = input;
+  const { plan, container, emit } = input;
   const where = `pod/${plan.pod} (${plan.target.container}) through ${container}`;
   let announced = false;
   const t0 = performance.now();
@@ -44,15 +43,7 @@ export async function openSession(input: SessionInput): Promise<number> {
     });
   };
   if (plan.mode === 'exec') return openExec(input, ready);
-  await input.running;
-  ready();
-  // attach: the debugger's main process is the session; it waits for a first line.
-  const stdin = new PassThrough();
-  stdin.write('\n');
-  if (plan.session.stdin) io.stdin.pipe(stdin);
-  else stdin.end();
-  await streamSession({ kube, conn: input.conn, plan, container, kind: 'attach', command: [], io: { ...io, stdin: stdin as unknown as NodeJS.ReadStream }, emit });
-  return attachExitCode(kube, plan, container);
+  return attachSession({ ...input, ready });
 }
 
 async function openExec(input: SessionInput, ready: () => void): Promise<number> {
@@ -143,16 +134,6 @@ export function sessionId(random: () => number): string {
   let id = '';
   for (let i = 0; i < 10; i++) id += SID_ALPHABET[Math.floor(random() * SID_ALPHABET.length)];
   return id;
-}
-
-/** Attach reports no exit code: the container's terminated state holds it. */
-async function attachExitCode(kube: KubeClient, plan: SessionPlan, container: string): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const state = debuggerState(await getPod(kube, plan.namespace, plan.pod), container);
-    if (state?.terminated) return state.terminated.exitCode;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return 0;
 }
 
 /**

@@ -4,8 +4,11 @@
  *
  * In raw mode Ctrl-C is just byte 0x03 on stdin (no local SIGINT), so it
  * reaches the remote shell like in `ssh`.
+ *
+ * Signals are not handled here: src/cli/shutdown.ts owns them (one handler
+ * that decides, so no two handlers each wait for the other) and calls
+ * restoreTerminals() before it prints anything.
  */
-import { constants as osConstants } from 'node:os';
 
 export interface TerminalSize {
   cols: number;
@@ -17,14 +20,30 @@ export interface TerminalHandle {
   size(): TerminalSize | undefined;
   /** Calls f on every resize (SIGWINCH); returns an unsubscribe function. */
   onResize(f: (size: TerminalSize) => void): () => void;
+  /** Remote output reached the terminal: restore() then also shows the cursor. */
+  sawOutput(): void;
   /** Leaves raw mode, pauses stdin, drops listeners and process hooks. Idempotent. */
   restore(): void;
 }
 
-const FATAL_SIGNALS = ['SIGTERM', 'SIGHUP'] as const;
+/** Every terminal in raw mode now, so that a signal or a crash can put them back. */
+const active = new Set<TerminalHandle>();
+
+/** Leaves raw mode on every terminal this process put into it. */
+export function restoreTerminals(): void {
+  for (const t of [...active]) t.restore();
+}
+
+function showCursor(stdout: NodeJS.WriteStream): void {
+  if (stdout.destroyed) return;
+  // The terminal may be gone (EIO): the error must not become an uncaught one.
+  stdout.once('error', () => undefined);
+  stdout.write('\x1b[?25h');
+}
 
 export function enterRawMode(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStream): TerminalHandle {
   let restored = false;
+  let output = false;
   const resizeListeners = new Set<() => void>();
   const processHooks: Array<() => void> = [];
 
@@ -41,6 +60,7 @@ export function enterRawMode(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStrea
   const restore = (): void => {
     if (restored) return;
     restored = true;
+    active.delete(handle);
     for (const off of processHooks.splice(0)) off();
     for (const l of resizeListeners) stdout.removeListener('resize', l);
     resizeListeners.clear();
@@ -50,13 +70,17 @@ export function enterRawMode(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStrea
       } catch {
         // the tty may already be gone (SIGHUP); nothing left to restore
       }
+      // A remote full-screen program (less, vi) cut off mid-way may have
+      // hidden the cursor. Only after remote output: a session that never
+      // started must not show the cursor under a running spinner.
+      if (output && stdout.isTTY) showCursor(stdout);
     }
     // A flowing stdin keeps the event loop (and the process) alive.
     stdin.pause();
   };
 
   if (raw) {
-    // Without these, a crash or kill would leave the user's shell in raw
+    // Without these, a crash or process.exit() would leave the user's shell in raw
     // mode (no echo, no line editing) until they type `reset`.
     const onExit = (): void => restore();
     process.on('exit', onExit);
@@ -65,26 +89,6 @@ export function enterRawMode(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStrea
     const onFatal = (): void => restore();
     process.on('uncaughtExceptionMonitor', onFatal);
     processHooks.push(() => process.removeListener('uncaughtExceptionMonitor', onFatal));
-
-    for (const sig of FATAL_SIGNALS) {
-      const onSignal = (): void => {
-        restore(); // also removes this handler, restoring the default action
-        const signo = osConstants.signals[sig];
-        // Re-raise so the parent sees "killed by SIGTERM" like any other
-        // program; if someone else still handles it, let them decide.
-        if (process.listenerCount(sig) === 0) {
-          process.exitCode = 128 + signo;
-          try {
-            process.kill(process.pid, sig);
-          } catch {
-            process.exit(128 + signo);
-          }
-          setTimeout(() => process.exit(128 + signo), 100).unref();
-        }
-      };
-      process.on(sig, onSignal);
-      processHooks.push(() => process.removeListener(sig, onSignal));
-    }
   }
 
   const onResize = (f: (size: TerminalSize) => void): (() => void) => {
@@ -101,5 +105,10 @@ export function enterRawMode(stdin: NodeJS.ReadStream, stdout: NodeJS.WriteStrea
     };
   };
 
-  return { size, onResize, restore };
+  const sawOutput = (): void => {
+    output = true;
+  };
+  const handle: TerminalHandle = { size, onResize, sawOutput, restore };
+  if (raw) active.add(handle);
+  return handle;
 }

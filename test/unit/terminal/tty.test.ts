@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { enterRawMode, type TerminalHandle } from '../../../src/terminal/tty.js';
+import { enterRawMode, restoreTerminals, type TerminalHandle } from '../../../src/terminal/tty.js';
 
 class FakeStdin extends EventEmitter {
   isTTY: boolean;
@@ -21,6 +21,10 @@ class FakeStdin extends EventEmitter {
 }
 
 class FakeStdout extends EventEmitter {
+  destroyed = false;
+  write(): boolean {
+    return true;
+  }
   constructor(
     public isTTY: boolean,
     public columns = 80,
@@ -55,8 +59,8 @@ describe('enterRawMode', () => {
     expect(stdin.rawCalls).toEqual([true]);
     expect(counts()).toEqual({
       exit: before.exit + 1,
-      SIGTERM: before.SIGTERM + 1,
-      SIGHUP: before.SIGHUP + 1,
+      SIGTERM: before.SIGTERM,
+      SIGHUP: before.SIGHUP,
       uncaughtExceptionMonitor: before.uncaughtExceptionMonitor + 1,
     });
     term.onResize(() => {});
@@ -106,21 +110,35 @@ describe('enterRawMode', () => {
     expect(process.listeners('exit')).toEqual(before);
   });
 
-  it('restores on SIGTERM and leaves the decision to another handler if present', () => {
-    let otherCalled = false;
-    const other = (): void => {
-      otherCalled = true;
-    };
-    process.on('SIGTERM', other);
-    try {
-      const { stdin } = open();
-      process.emit('SIGTERM', 'SIGTERM');
-      expect(stdin.rawCalls).toEqual([true, false]);
-      expect(otherCalled).toBe(true);
-      expect(process.listeners('SIGTERM')).toEqual([other]);
-    } finally {
-      process.removeListener('SIGTERM', other);
-    }
+  it('leaves signals alone (src/cli/shutdown.ts owns them): no second handler to wait for', () => {
+    const before = counts();
+    open();
+    expect(process.listenerCount('SIGTERM')).toBe(before.SIGTERM);
+    expect(process.listenerCount('SIGHUP')).toBe(before.SIGHUP);
+  });
+
+  it('restoreTerminals() puts back every terminal still in raw mode, once', () => {
+    const a = open();
+    const b = open();
+    b.term.restore();
+    restoreTerminals();
+    restoreTerminals();
+    expect(a.stdin.rawCalls).toEqual([true, false]);
+    expect(b.stdin.rawCalls).toEqual([true, false]);
+  });
+
+  it('shows the cursor on restore after remote output (a full-screen program may have hidden it), not before', () => {
+    const quiet = open();
+    const written: string[] = [];
+    (quiet.stdout as unknown as { write: (s: string) => boolean }).write = (s: string) => written.push(s) > 0;
+    quiet.term.restore();
+    expect(written).toEqual([]);
+
+    const { stdout, term } = open();
+    (stdout as unknown as { write: (s: string) => boolean }).write = (s: string) => written.push(s) > 0;
+    term.sawOutput();
+    term.restore();
+    expect(written).toEqual(['\x1b[?25h']);
   });
 
   it('restores on uncaught errors (monitor hook)', () => {

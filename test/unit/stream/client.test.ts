@@ -12,11 +12,12 @@ import {
 import { Channel, decodeFrame, encodeFrame } from '../../../src/stream/frames.js';
 import {
   buildStreamUrl,
+  describeStreamUrl,
   isForbidden,
   runStream,
   type StreamIO,
   type StreamRequest,
-} from '../../../src/stream/session.js';
+} from '../../../src/stream/client.js';
 
 type Handler = (ws: WebSocket, req: IncomingMessage, state: ServerState) => void;
 
@@ -187,6 +188,26 @@ describe('buildStreamUrl', () => {
     expect(url.searchParams.has('command')).toBe(false);
     expect(url.searchParams.get('stderr')).toBe('true');
     expect(url.searchParams.get('stdin')).toBe('false');
+  });
+});
+
+describe('describeStreamUrl', () => {
+  it('shows the URL readably, with long command arguments replaced by their size', () => {
+    const script = 'x'.repeat(500);
+    const d = describeStreamUrl({
+      server: 'https://k:6443',
+      requestOptions: {},
+      namespace: 'ns',
+      pod: 'p',
+      container: 'dbg',
+      kind: 'exec',
+      command: ['/bin/sh', '-c', script, 'distroless-debug-session', 'cat', 'etc/a b'],
+      stdin: false,
+      tty: false,
+    });
+    expect(d).toBe(
+      'wss://k:6443/api/v1/namespaces/ns/pods/p/exec?container=dbg&stdin=false&stdout=true&stderr=true&tty=false&command=/bin/sh&command=-c&command=<500-byte argument>&command=distroless-debug-session&command=cat&command=etc/a b',
+    );
   });
 });
 
@@ -381,10 +402,10 @@ describe('runStream', () => {
     expect(streams.out()).toBe('partial');
   });
 
-  it('resolves attach without an exit code when the server closes', async () => {
+  it('resolves attach without an exit code when the server closes cleanly (the attached process ended)', async () => {
     const fake = await fakeApiServer({
       handler: (ws) => {
-        ws.send(encodeFrame(Channel.stdout, '/ # '), () => setTimeout(() => ws.terminate(), 20));
+        ws.send(encodeFrame(Channel.stdout, '/ # '), () => setTimeout(() => ws.close(1000), 20));
       },
     });
     const streams = io();
@@ -393,6 +414,82 @@ describe('runStream', () => {
       protocol: 'v5.channel.k8s.io',
     });
     expect(streams.out()).toBe('/ # ');
+  });
+
+  it('rejects attach with ConnectionLostError when the connection drops (no close frame)', async () => {
+    const fake = await fakeApiServer({
+      handler: (ws) => {
+        ws.send(encodeFrame(Channel.stdout, '/ # '), () => setTimeout(() => ws.terminate(), 20));
+      },
+    });
+    const streams = io();
+    const err: unknown = await runStream(request(fake, { kind: 'attach', stdin: false }), streams).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionLostError);
+    expect(streams.out()).toBe('/ # ');
+  });
+
+  it('rejects exec with ConnectionLostError when the stream closes cleanly without a status frame (defect 16)', async () => {
+    const fake = await fakeApiServer({
+      handler: (ws) => {
+        ws.send(encodeFrame(Channel.stdout, 'partial'), () => setTimeout(() => ws.close(1000), 20));
+      },
+    });
+    const streams = io();
+    const err: unknown = await runStream(request(fake, { stdin: false }), streams).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionLostError);
+    expect((err as Error).message).toContain('without an exit status');
+    expect(streams.out()).toBe('partial');
+  });
+
+  it('still resolves an exec that we closed ourselves (local output gone) without a status', async () => {
+    const fake = await fakeApiServer({
+      handler: (ws) => {
+        const pump = (): void => {
+          if (ws.readyState !== ws.OPEN) return;
+          ws.send(encodeFrame(Channel.stdout, Buffer.alloc(64 * 1024, 0x61)));
+          setTimeout(pump, 1);
+        };
+        pump();
+      },
+    });
+    // A reader that stops reading, then goes away (e.g. `| head`).
+    const out = new Writable({
+      highWaterMark: 1024,
+      write() {
+        setTimeout(() => this.destroy(), 20);
+      },
+    });
+    await expect(runStream(request(fake, { stdin: false }), io({ stdout: out }))).resolves.toMatchObject({ exitCode: undefined });
+  });
+
+  it('sends the preamble on stdin before any stdin data, and half-closes when there is no stdin', async () => {
+    const fake = await fakeApiServer({
+      handler: (ws, _req, state) => {
+        const t = setInterval(() => {
+          if (state.closeFrames.length === 0) return;
+          clearInterval(t);
+          ws.send(encodeFrame(Channel.status, '{"status":"Success"}'));
+          ws.close(1000);
+        }, 5);
+      },
+    });
+    await runStream(request(fake, { kind: 'attach' }), io({ preamble: Buffer.from('\n') }));
+    expect(Buffer.concat(fake.state.stdin).toString()).toBe('\n');
+    expect(fake.state.closeFrames).toEqual([[255, 0]]);
+  });
+
+  it('passes every output chunk to observe before writing it', async () => {
+    const fake = await fakeApiServer({
+      handler: (ws) => {
+        ws.send(encodeFrame(Channel.stdout, 'a$ '));
+        ws.send(encodeFrame(Channel.stderr, 'oops'));
+        ws.send(encodeFrame(Channel.status, '{"status":"Success"}'));
+        ws.close(1000);
+      },
+    });
+    const seen: string[] = [];
+    await runStream(request(fake, { stdin: false }), io({ observe: (_out, d) => seen.push(d.toString()) }));
+    expect(seen).toEqual(['a$ ', 'oops']);
   });
 
   it('rejects with ConnectionLostError when pongs stop', async () => {
