@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Options } from '../options.js';
-import { ForbiddenError, NotFoundError, NotRunningError, StreamRefusedError, TargetUnreachableError, UsageError } from '../errors.js';
+import { ConnectionLostError, DebuggerFailedError, ForbiddenError, NotFoundError, NotRunningError, StreamRefusedError, TargetUnreachableError } from '../errors.js';
 import { loadConnection, redactHeaders, type ClusterConnection } from '../kubeconfig/load.js';
 import { canI } from '../kube/access.js';
 import { namespacePsaLevel } from '../kube/pods.js';
@@ -115,7 +115,7 @@ async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: Promise<V1Pod> }
       openSession({ plan, container: warm.debugger, running: undefined, kube, conn, options, emit: io.emit, io, replay: input.replay, announce }),
     );
     announce();
-    if (code >= 128) {
+    if (code === KILLED) {
       const before = await input.podRead.catch(() => undefined);
       if (before) await throwIfTargetGone(kube, before, plan, 4000);
     }
@@ -125,6 +125,14 @@ async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: Promise<V1Pod> }
     io.emit({ kind: 'debug', text: `remembered debugger ${warm.debugger} cannot serve (${err instanceof Error ? err.message : String(err)}); planning afresh` });
     return undefined;
   }
+}
+
+/** 128 + SIGKILL: what every process in a PID namespace gets when its init (the target) dies. */
+const KILLED = 137;
+
+/** Failures the target's exit or the pod's deletion would cause. */
+function mayBeTargetGone(err: unknown): boolean {
+  return err instanceof DebuggerFailedError || err instanceof StreamRefusedError || err instanceof ConnectionLostError || err instanceof NotFoundError;
 }
 
 /** An exec refusal that proves the remembered debugger ran nothing. */
@@ -166,8 +174,8 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
         void writeWarm(input.cache.file, input.cache.key, { debugger: container, target: plan.target.container, identity: plan.identity, profile: plan.profile });
       }
       const code = await timed('session', () => openSession({ plan, container, running, kube, conn, options, emit, io, replay }));
-      // Killed by a signal: perhaps with the target (its PID namespace died).
-      if (code >= 128) await throwIfTargetGone(kube, pod, plan, 4000);
+      // SIGKILLed: perhaps with the target (its PID namespace went away).
+      if (code === KILLED) await throwIfTargetGone(kube, pod, plan, 4000);
       return code;
     } catch (err) {
       if (err instanceof ForbiddenError && plan.mode === 'exec' && plan.action.kind === 'reuse' && /pods\/exec/.test(err.message)) {
@@ -176,7 +184,7 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
         continue;
       }
       if (!(err instanceof IdentityMismatch)) {
-        if (!(err instanceof UsageError)) await throwIfTargetGone(kube, pod, plan);
+        if (mayBeTargetGone(err)) await throwIfTargetGone(kube, pod, plan);
         throw err;
       }
       const { uid, gid } = err.mismatch;
@@ -250,7 +258,7 @@ async function throwIfTargetGone(kube: KubeClient, before: V1Pod, plan: SessionP
       (err: unknown) => (err instanceof KubeStatusError && err.statusCode === 404 ? undefined : before),
     );
     let timer: NodeJS.Timeout | undefined;
-    const after = await Promise.race([read, new Promise<V1Pod>((r) => (timer = setTimeout(() => r(before), 3000)))]);
+    const after = await Promise.race([read, new Promise<V1Pod>((r) => (timer = setTimeout(() => r(before), 1500)))]);
     clearTimeout(timer);
     const reason = targetGoneReason(before, after, plan.target.container);
     if (reason) throw new NotRunningError(reason);
