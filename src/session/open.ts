@@ -38,7 +38,8 @@ export async function openSession(input: SessionInput): Promise<number> {
   };
   if (plan.mode === 'exec') {
     const command = ['/bin/sh', '-c', sessionScript(promptFor(plan.pod, plan.target.container)), 'distroless-debug-session', ...plan.session.command];
-    const exec = (signal: AbortSignal) => streamSession({ kube, conn: input.conn, plan, container, kind: 'exec', command, io, emit, onOutput: ready, signal });
+    const exec = (signal: AbortSignal, started: () => void) =>
+      streamSession({ kube, conn: input.conn, plan, container, kind: 'exec', command, io, emit, onOutput: () => (started(), ready()), signal });
     const code = await execWhenRunning(exec, input.running);
     if (mayHaveNotRun(code)) await confirmRunning(input.running);
     return code ?? 0;
@@ -72,7 +73,10 @@ async function attachExitCode(kube: KubeClient, plan: DebugPlan, container: stri
  * A refusal after the debugger is known to run is a real error; so is a
  * failed start.
  */
-export async function execWhenRunning<T>(exec: (signal: AbortSignal) => Promise<T>, running: Promise<void> | undefined): Promise<T> {
+export async function execWhenRunning<T>(
+  exec: (signal: AbortSignal, started: () => void) => Promise<T>,
+  running: Promise<void> | undefined,
+): Promise<T> {
   // An object, not a local: the compiler cannot see the callbacks change it.
   const known: { state: 'pending' | 'running' | 'failed'; failure?: unknown } = { state: running ? 'pending' : 'running' };
   running?.then(
@@ -88,11 +92,13 @@ export async function execWhenRunning<T>(exec: (signal: AbortSignal) => Promise<
     const pendingAtStart = known.state === 'pending';
     // --timeout (or lost contact with the API server) ends an attempt still in
     // flight for a debugger that never started: the bound holds even when the
-    // stream's own handshake would wait longer.
+    // stream's own handshake would wait longer. An attempt that already shows
+    // output is a session that works: it goes on.
     const attempt = new AbortController();
-    if (pendingAtStart) running?.catch((err: unknown) => (gaveUp(err) ? attempt.abort() : undefined));
+    let output = false;
+    if (pendingAtStart) running?.catch((err: unknown) => (gaveUp(err) && !output ? attempt.abort() : undefined));
     try {
-      const result = await exec(attempt.signal);
+      const result = await exec(attempt.signal, () => (output = true));
       if (attempt.signal.aborted) throw known.failure;
       return result;
     } catch (err) {
