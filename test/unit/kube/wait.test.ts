@@ -132,7 +132,8 @@ describe('waitForDebugger', () => {
     expect(exitCodeOf(err)).toBe(75);
     expect((err as Error).message).toMatch(/^lost contact with the API server at 127\.0\.0\.1:\d+ for the last 2(\.\d+)?s while debugger distroless-debug-abcde was starting \(no answer\); check the network/);
     expect(elapsed()).toBeGreaterThan(1_900);
-    expect(elapsed()).toBeLessThan(3_000);
+    // Generous: other suites load the machine's two cores.
+    expect(elapsed()).toBeLessThan(2_000 + 1_500);
   });
 
   it('a black-holed server with --request-timeout: 73 within about that bound, not at --timeout', async () => {
@@ -141,7 +142,7 @@ describe('waitForDebugger', () => {
     const err = await p.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toMatch(/stopped answering while debugger .* \(no answer within 1s, --request-timeout\)/);
-    expect(elapsed()).toBeLessThan(1_000 + 1_000);
+    expect(elapsed()).toBeLessThan(1_000 + 1_500);
   });
 
   it('a refused connection is retried until the server is back', async () => {
@@ -163,8 +164,8 @@ describe('waitForDebugger', () => {
     const { p, elapsed } = wait(s, { timeoutMs: 1_500 });
     const err = await p.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionLostError);
-    expect((err as Error).message).toMatch(/\(ECONNREFUSED\)/);
-    expect(elapsed()).toBeLessThan(2_500);
+    expect((err as Error).message, String(err)).toMatch(/\(ECONNREFUSED\)/);
+    expect(elapsed()).toBeLessThan(1_500 + 1_500);
   });
 
   it('the pod deleted while waiting: not found (66)', async () => {
