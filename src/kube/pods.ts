@@ -284,7 +284,8 @@ export async function waitForDebugger(input: {
         } catch (err) {
           // Our own deadline is not the server's fault: the loop ends below.
           if (bound !== undefined && err instanceof TimeoutError) {
-            unreachable = err;
+            // Keep a more telling reason (e.g. ECONNREFUSED) from the calls before.
+            unreachable ??= err;
             continue;
           }
           await absorb(err, 'get');
