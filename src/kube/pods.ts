@@ -253,7 +253,7 @@ export async function waitForDebugger(input: {
         { cause: err },
       );
     }
-    if (!isTransient(err)) throw err;
+    if (!isTransient(err)) throw err instanceof KubeStatusError ? apiError(err) : err;
     unreachable = err instanceof Error ? err : new Error(String(err));
     failures++;
     // Back off a little (0.25, 0.5, 1, 2 s) so a refused connection is not hammered.

@@ -168,6 +168,16 @@ describe('waitForDebugger', () => {
     expect(elapsed()).toBeLessThan(1_500 + 1_500);
   });
 
+  it('a refusal that waiting will not fix (e.g. 401 on the watch) is an API error with the message, not an internal error', async () => {
+    const s = await start((_req, res, seen) => {
+      if (seen.query.get('watch') !== '1') return json(res, pod(1));
+      json(res, { kind: 'Status', code: 401, message: 'Unauthorized' }, 401);
+    });
+    const err = await wait(s).p.catch((e: unknown) => e);
+    expect(exitCodeOf(err)).toBe(78);
+    expect((err as Error).message).toMatch(/Unauthorized/);
+  });
+
   it('the pod deleted while waiting: not found (66)', async () => {
     const s = await start((_req, res, seen) => {
       if (seen.query.get('watch') !== '1') return json(res, pod(1));
