@@ -272,7 +272,7 @@ export async function waitForDebugger(input: {
         { cause: err },
       );
     }
-    if (!isTransient(err)) throw err;
+    if (!isTransient(err)) throw err instanceof KubeStatusError ? apiError(err) : err;
     unreachable = err instanceof Error ? err : new Error(String(err));
     failures++;
     // Back off a little (0.25, 0.5, 1, 2 s) so a refused connection is not hammered.
@@ -303,7 +303,8 @@ export async function waitForDebugger(input: {
         } catch (err) {
           // Our own deadline is not the server's fault: the loop ends below.
           if (bound !== undefined && err instanceof TimeoutError) {
-            unreachable = err;
+            // Keep a more telling reason (e.g. ECONNREFUSED) from the calls before.
+            unreachable ??= err;
             continue;
           }
           await absorb(err, 'get');

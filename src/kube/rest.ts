@@ -230,20 +230,25 @@ export class KubeClient {
     const where = `${method === 'GET' && init.query?.watch === '1' ? 'WATCH' : method} ${path}`;
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(abortError());
+      // Our own timer, not req.setTimeout: over TLS Node arms the socket's idle
+      // timer only once connected, and it fires after twice the time asked.
+      let silence: NodeJS.Timeout | undefined;
       const req = https.request(url, { ...opts, method, headers, ...(signal ? { signal } : {}) }, (res) => {
+        clearTimeout(silence);
         this.log(`${method} ${url.pathname}${url.search} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
-        // The silence bound covered the wait for an answer; a watch's stream is bounded by its caller.
-        if (init.query?.watch === '1') req.setTimeout(0);
         resolve(res);
       });
       if (silentMs !== undefined) {
-        req.setTimeout(silentMs, () =>
-          req.destroy(
-            new ConnectionLostError(
-              `no answer from the API server at ${this.host} for ${formatDuration(silentMs)} during ${where}; check that the cluster is up and the network (VPN, proxy) lets you reach it, then run the command again (--request-timeout sets a shorter limit)`,
+        silence = setTimeout(
+          () =>
+            req.destroy(
+              new ConnectionLostError(
+                `no answer from the API server at ${this.host} for ${formatDuration(silentMs)} during ${where}; check that the cluster is up and the network (VPN, proxy) lets you reach it, then run the command again (--request-timeout sets a shorter limit)`,
+              ),
             ),
-          ),
+          silentMs,
         );
+        req.once('close', () => clearTimeout(silence));
       }
       req.on('error', (err: NodeJS.ErrnoException) => {
         // An established connection that broke (or went silent) is a lost connection (75), not an unreachable server.

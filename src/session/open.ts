@@ -96,7 +96,7 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
     return false;
   };
   try {
-    const exec = (signal: AbortSignal) =>
+    const exec = (signal: AbortSignal, started: () => void) =>
       streamSession({
         kube,
         conn: input.conn,
@@ -106,7 +106,10 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
         command,
         io: replay ? { ...io, stdin: replay.attempt() as unknown as NodeJS.ReadStream } : io,
         emit,
-        onOutput,
+        onOutput: () => {
+          started();
+          onOutput();
+        },
         signal,
       });
     const code = await execWhenRunning(exec, input.running, retryable);
@@ -145,7 +148,7 @@ export function sessionId(random: () => number): string {
  * failed start.
  */
 export async function execWhenRunning<T>(
-  exec: (signal: AbortSignal) => Promise<T>,
+  exec: (signal: AbortSignal, started: () => void) => Promise<T>,
   running: Promise<void> | undefined,
   retryable: (err: unknown) => boolean = notStartedYet,
 ): Promise<T> {
@@ -164,11 +167,13 @@ export async function execWhenRunning<T>(
     const pendingAtStart = known.state === 'pending';
     // --timeout (or lost contact with the API server) ends an attempt still in
     // flight for a debugger that never started: the bound holds even when the
-    // stream's own handshake would wait longer.
+    // stream's own handshake would wait longer. An attempt that already shows
+    // output is a session that works: it goes on.
     const attempt = new AbortController();
-    if (pendingAtStart) running?.catch((err: unknown) => (gaveUp(err) ? attempt.abort() : undefined));
+    let output = false;
+    if (pendingAtStart) running?.catch((err: unknown) => (gaveUp(err) && !output ? attempt.abort() : undefined));
     try {
-      const result = await exec(attempt.signal);
+      const result = await exec(attempt.signal, () => (output = true));
       if (attempt.signal.aborted) throw known.failure;
       return result;
     } catch (err) {

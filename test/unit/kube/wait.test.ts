@@ -133,7 +133,8 @@ describe('waitForDebugger', () => {
     expect(exitCodeOf(err)).toBe(75);
     expect((err as Error).message).toMatch(/^lost contact with the API server at 127\.0\.0\.1:\d+ for the last 2(\.\d+)?s while debugger distroless-debug-abcde was starting \(no answer\); check the network/);
     expect(elapsed()).toBeGreaterThan(1_900);
-    expect(elapsed()).toBeLessThan(3_000);
+    // Generous: other suites load the machine's two cores.
+    expect(elapsed()).toBeLessThan(2_000 + 1_500);
   });
 
   it('a black-holed server with --request-timeout: 73 within about that bound, not at --timeout', async () => {
@@ -142,7 +143,7 @@ describe('waitForDebugger', () => {
     const err = await p.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toMatch(/stopped answering while debugger .* \(no answer within 1s, --request-timeout\)/);
-    expect(elapsed()).toBeLessThan(1_000 + 1_000);
+    expect(elapsed()).toBeLessThan(1_000 + 1_500);
   });
 
   it('a refused connection is retried until the server is back', async () => {
@@ -164,8 +165,18 @@ describe('waitForDebugger', () => {
     const { p, elapsed } = wait(s, { timeoutMs: 1_500 });
     const err = await p.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionLostError);
-    expect((err as Error).message).toMatch(/\(ECONNREFUSED\)/);
-    expect(elapsed()).toBeLessThan(2_500);
+    expect((err as Error).message, String(err)).toMatch(/\(ECONNREFUSED\)/);
+    expect(elapsed()).toBeLessThan(1_500 + 1_500);
+  });
+
+  it('a refusal that waiting will not fix (e.g. 401 on the watch) is an API error with the message, not an internal error', async () => {
+    const s = await start((_req, res, seen) => {
+      if (seen.query.get('watch') !== '1') return json(res, pod(1));
+      json(res, { kind: 'Status', code: 401, message: 'Unauthorized' }, 401);
+    });
+    const err = await wait(s).p.catch((e: unknown) => e);
+    expect(exitCodeOf(err)).toBe(78);
+    expect((err as Error).message).toMatch(/Unauthorized/);
   });
 
   it('the pod deleted while waiting: not found (66)', async () => {

@@ -48,6 +48,15 @@ describe('execWhenRunning and the start deadline', () => {
     await expect(p).resolves.toBe(125);
   });
 
+  it('an attempt that already shows output is a working session: it goes on past the deadline', async () => {
+    const exec = (signal: AbortSignal, started: () => void) =>
+      new Promise<number>((resolve) => {
+        started();
+        setTimeout(() => resolve(signal.aborted ? -1 : 0), 200);
+      });
+    await expect(execWhenRunning(exec, rejectAfter(50, new TimeoutError('the debugger did not start within 50ms')))).resolves.toBe(0);
+  });
+
   it('a debugger already running: nothing is aborted', async () => {
     const exec = (signal: AbortSignal) => new Promise<number>((resolve) => setTimeout(() => resolve(signal.aborted ? -1 : 0), 50));
     await expect(execWhenRunning(exec, undefined)).resolves.toBe(0);
