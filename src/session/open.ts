@@ -23,7 +23,7 @@ export interface SessionInput {
   io: RunIO;
   /** Lines that must come before the ready line, once the session is known to work. */
   announce?: (() => void) | undefined;
-  /** Piped stdin shared by several attempts (the caller may try another debugger after a refusal). */
+  /** Piped stdin, shared by every attempt and round of a run (a refused attempt ran nothing). */
   replay?: ReplayableInput | undefined;
 }
 
@@ -57,16 +57,22 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
     sid,
     ...plan.session.command,
   ];
-  // Piped input into a debugger that may still refuse the exec: every attempt
-  // must see it from the start (a terminal is read live, as typed).
-  const own = !input.replay && input.running && plan.session.stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin) : undefined;
-  const replay = input.replay ?? own;
-  let settleTimer: NodeJS.Timeout | undefined;
+  // Piped input (shared by every attempt of the run, see ReplayableInput) is
+  // kept for a retry until an attempt has surely started: it showed output,
+  // or it stayed open a moment on a debugger known to run (a refusal comes
+  // at once after the stream opens).
+  const replay = input.replay;
+  const timers: NodeJS.Timeout[] = [];
+  const settleSoon = (ms: number) => {
+    const t = setTimeout(() => replay?.settle(), ms);
+    t.unref();
+    timers.push(t);
+  };
+  let known = input.running === undefined;
   input.running?.then(
     () => {
-      // Once the kubelet reports it running, a refusal no longer comes late.
-      settleTimer = setTimeout(() => replay?.settle(), 1500);
-      settleTimer.unref();
+      known = true;
+      settleSoon(1500);
     },
     () => undefined,
   );
@@ -110,6 +116,9 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
           started();
           onOutput();
         },
+        onOpen: () => {
+          if (known) settleSoon(1000);
+        },
         signal,
       });
     const code = await execWhenRunning(exec, input.running, retryable);
@@ -121,9 +130,8 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
     if (mayHaveNotRun(code)) await confirmRunning(input.running);
     return code ?? 0;
   } finally {
-    clearTimeout(settleTimer);
+    for (const t of timers) clearTimeout(t);
     guard.close();
-    own?.close();
   }
 }
 

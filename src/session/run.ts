@@ -69,8 +69,9 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient):
   podRead.catch(() => undefined); // awaited below, or not needed
   const cache = { file: warmFile(io.env), key: warmKey(conn.server, ns, options) };
   const warm = options.dryRun === 'none' && !options.forceNew && options.ref.kind === 'pod' ? await readWarm(cache.file, cache.key) : undefined;
-  // Piped input outlives a refused warm attempt.
-  const replay = warm && sessionShape(options, io.stdin.isTTY === true).stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin) : undefined;
+  // Piped input outlives a refused attempt, a remembered debugger that is gone
+  // and a corrected debugger: one replayable copy for the whole run.
+  const replay = options.dryRun === 'none' && sessionShape(options, io.stdin.isTTY === true).stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin) : undefined;
   try {
     if (warm) {
       const code = await tryWarm({ warm, podRead, kube, conn, options, io, timed, replay });

@@ -47,6 +47,8 @@ export async function streamSession(input: {
   io: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
   emit: Emit;
   onOutput?: () => void;
+  /** The stream opened (a refusal may still follow on its status channel). */
+  onOpen?: () => void;
   /** Sent on stdin before the user's input (attach: the line its script waits for). */
   preamble?: Buffer;
   /** Ends the stream (and restores the terminal) early, e.g. when the debugger can no longer start. */
@@ -81,6 +83,7 @@ export async function streamSession(input: {
   // spinner above it, alone.
   const ws = await openStreamSocket(req, input.signal);
   if (ws === undefined) return undefined;
+  input.onOpen?.();
   let terminal: TerminalHandle | undefined;
   if (tty) terminal = enterRawMode(io.stdin, io.stdout);
   try {
