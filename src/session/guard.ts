@@ -40,6 +40,7 @@ export function startGuard(input: GuardInput): Guard {
       beat = setInterval(() => heartbeats.write('\n'), HEARTBEAT_SECONDS * 1000);
       beat.unref();
       try {
+        log(`guard: opening the heartbeat exec for session ${input.sessionId}`);
         await runStream(
           {
             server: input.conn.server,
@@ -51,7 +52,6 @@ export function startGuard(input: GuardInput): Guard {
             command: ['/bin/sh', '-c', guardScript(), 'distroless-debug-guard', input.sessionId, String(input.leaseSeconds)],
             stdin: true,
             tty: false,
-            log: (line) => log(`guard: ${line.replace(/\?.*$/, '?…')}`),
           },
           { stdin: heartbeats, stdout: discard(), stderr: discard() },
           ctl.signal,

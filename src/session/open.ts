@@ -73,22 +73,30 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
     () => {
       known = true;
       settleSoon(1500);
+      if (open) guardOnce();
     },
     () => undefined,
   );
-  const guard = startGuard({
-    conn: input.conn,
-    namespace: plan.namespace,
-    pod: plan.pod,
-    container,
-    sessionId: sid,
-    leaseSeconds: leaseSeconds(input.options.idleTimeoutSeconds),
-    emit,
-  });
+  // The guard (the session's lease) starts once the session surely runs:
+  // it showed output, or its stream opened on a debugger known to run.
+  let guard: { close(): void } | undefined;
+  const guardOnce = () => {
+    guard ??= startGuard({
+      conn: input.conn,
+      namespace: plan.namespace,
+      pod: plan.pod,
+      container,
+      sessionId: sid,
+      leaseSeconds: leaseSeconds(input.options.idleTimeoutSeconds),
+      emit,
+    });
+  };
+  let open = false;
   let output = false;
   const onOutput = () => {
     output = true;
     replay?.settle();
+    guardOnce();
     ready();
   };
   // While the kubelet does not know the container yet, the API server may
@@ -117,7 +125,10 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
           onOutput();
         },
         onOpen: () => {
-          if (known) settleSoon(1000);
+          open = true;
+          if (!known) return;
+          settleSoon(1000);
+          guardOnce();
         },
         signal,
       });
@@ -131,7 +142,7 @@ async function openExec(input: SessionInput, ready: () => void): Promise<number>
     return code ?? 0;
   } finally {
     for (const t of timers) clearTimeout(t);
-    guard.close();
+    guard?.close();
   }
 }
 

@@ -68,7 +68,7 @@ describe('-v and the stream URL', () => {
     expect(r.code).toBe(0);
     const gets = r.stderr.split('\n').filter((l) => /exec stream: GET /.test(l));
     expect(gets).toHaveLength(1);
-    expect(gets[0]).toMatch(/command=\/bin\/sh&command=-c&command=<\d+-byte argument>&command=distroless-debug-session&command=true$/);
+    expect(gets[0]).toMatch(/command=\/bin\/sh&command=-c&command=<\d+-byte argument>&command=distroless-debug-session&command=[a-z0-9]{10}&command=true$/);
     expect((gets[0] as string).length).toBeLessThan(400);
   });
 });
