@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Options } from '../options.js';
-import { ConnectionLostError, DebuggerFailedError, ForbiddenError, NotFoundError, NotRunningError, StreamRefusedError, TargetUnreachableError } from '../errors.js';
+import { ApiError, ConnectionLostError, DebuggerFailedError, ForbiddenError, NotFoundError, NotRunningError, StreamRefusedError, TargetUnreachableError } from '../errors.js';
 import { loadConnection, redactHeaders, type ClusterConnection } from '../kubeconfig/load.js';
 import { canI } from '../kube/access.js';
 import { namespacePsaLevel } from '../kube/pods.js';
@@ -122,7 +122,7 @@ async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: Promise<V1Pod> }
     }
     return code;
   } catch (err) {
-    if (!refusedBeforeRunning(err)) throw err;
+    if (!refusedBeforeRunning(err) && !(await execDenied(kube, ns, err))) throw err;
     io.emit({ kind: 'debug', text: `remembered debugger ${warm.debugger} cannot serve (${err instanceof Error ? err.message : String(err)}); planning afresh` });
     return undefined;
   }
@@ -134,6 +134,17 @@ const KILLED = 137;
 /** Failures the target's exit or the pod's deletion would cause. */
 function mayBeTargetGone(err: unknown): boolean {
   return err instanceof DebuggerFailedError || err instanceof StreamRefusedError || err instanceof ConnectionLostError || err instanceof NotFoundError;
+}
+
+/**
+ * The exec was refused because RBAC denies it (the warm path execs without
+ * asking first). A refused WebSocket upgrade does not always say 403 (the
+ * server may just close), so a failed opening is checked with an access review.
+ */
+async function execDenied(kube: KubeClient, ns: string, err: unknown): Promise<boolean> {
+  if (err instanceof ForbiddenError && /pods\/exec/.test(err.message)) return true;
+  if (!(err instanceof ApiError || err instanceof StreamRefusedError || err instanceof ForbiddenError)) return false;
+  return !(await canI(kube, ns, { verb: 'create', resource: 'pods', subresource: 'exec' }).catch(() => true));
 }
 
 /** An exec refusal that proves the remembered debugger ran nothing. */
@@ -179,7 +190,7 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
       if (code === KILLED) await throwIfTargetGone(kube, pod, plan, 4000);
       return code;
     } catch (err) {
-      if (err instanceof ForbiddenError && plan.mode === 'exec' && plan.action.kind === 'reuse' && /pods\/exec/.test(err.message)) {
+      if (plan.mode === 'exec' && plan.action.kind === 'reuse' && (await execDenied(kube, ns, err))) {
         // Exec is denied here: a debugger whose main process is the session.
         ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, planFor('attach', psaLevel), planFor, emit, timed));
         continue;

@@ -56,7 +56,7 @@ describe('Pod Security', () => {
     const r = await plugin(['-n', 'psa-baseline', pods.baseline, '--profile', 'general', '--new', '--', 'true']);
     expect(r.code).toBe(71);
     // The namespace's level is readable here, so the plugin refuses before the API server has to.
-    expect(r.stderr).toMatch(/\nerror: the namespace enforces Pod Security "baseline", which forbids the SYS_PTRACE capability of --profile general; drop --profile general, or ask an admin to debug from a namespace with "privileged"\n$/);
+    expect(r.stderr).toMatch(/(^|\n)error: the namespace enforces Pod Security "baseline", which forbids the SYS_PTRACE capability of --profile general; drop --profile general, or ask an admin to debug from a namespace with "privileged"\n$/);
     expect(await ephemeralNames('psa-baseline', pods.baseline)).toEqual(before);
   });
 });
