@@ -198,6 +198,8 @@ export async function execWhenRunning<T>(
     } catch (err) {
       if (failed()) throw known.failure;
       if (!pendingAtStart || !(err instanceof StreamRefusedError || err instanceof ConnectionLostError)) throw err;
+      // A session that showed output ran: its lost connection is the answer.
+      if (err instanceof ConnectionLostError && output) throw err;
       if (!retryable(err)) {
         // The debugger may have stopped already (e.g. its keeper found the
         // wrong identity): its status explains better than the refusal.

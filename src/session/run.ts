@@ -133,7 +133,8 @@ const KILLED = 137;
 
 /** Failures the target's exit or the pod's deletion would cause. */
 function mayBeTargetGone(err: unknown): boolean {
-  return err instanceof DebuggerFailedError || err instanceof StreamRefusedError || err instanceof ConnectionLostError || err instanceof NotFoundError;
+  // Not a lost connection: asking a silent API server would only add its wait.
+  return err instanceof DebuggerFailedError || err instanceof StreamRefusedError || err instanceof NotFoundError;
 }
 
 /**
@@ -143,7 +144,7 @@ function mayBeTargetGone(err: unknown): boolean {
  */
 async function execDenied(kube: KubeClient, ns: string, err: unknown): Promise<boolean> {
   if (err instanceof ForbiddenError && /pods\/exec/.test(err.message)) return true;
-  if (!(err instanceof ApiError || err instanceof StreamRefusedError || err instanceof ForbiddenError)) return false;
+  if (!(err instanceof ApiError || err instanceof StreamRefusedError || err instanceof ForbiddenError || err instanceof ConnectionLostError)) return false;
   return !(await canI(kube, ns, { verb: 'create', resource: 'pods', subresource: 'exec' }).catch(() => true));
 }
 

@@ -7,7 +7,7 @@
 import { Agent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import WebSocket, { type ClientOptions } from 'ws';
-import { ApiError, type DebugError, ForbiddenError, NotFoundError, StreamRefusedError, TimeoutError } from '../errors.js';
+import { ApiError, ConnectionLostError, type DebugError, ForbiddenError, NotFoundError, StreamRefusedError, TimeoutError } from '../errors.js';
 import { PROTOCOL_V4, PROTOCOL_V5, buildStreamUrl, describeStreamUrl, type StreamRequest } from './request.js';
 
 /** ws wants flat string headers; RequestOptions allows arrays, numbers and the raw [k, v, ...] form. */
@@ -111,6 +111,22 @@ function connectError(req: StreamRequest, err: Error, details: string[]): DebugE
       `the API server at ${host} does not speak the ${PROTOCOL_V5} or ${PROTOCOL_V4} stream protocol (${err.message}); Kubernetes 1.19 or newer is needed`,
       { cause: err, details },
     );
+  }
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  // Nothing ran: the stream never opened. A connection that broke on the way
+  // is a lost connection (retried while a debugger starts); one that could
+  // not be made says the server is unreachable.
+  if (/^(ECONNRESET|EPIPE)$/.test(code) || /socket hang up/i.test(err.message)) {
+    return new ConnectionLostError(`the connection to the API server at ${host} broke while opening the ${req.kind} stream (${code || err.message}); check the network and run the command again`, {
+      cause: err,
+      details,
+    });
+  }
+  if (/^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)$/.test(code)) {
+    return new ApiError(`cannot reach the API server at ${host} (${code}) while opening the ${req.kind} stream; check that the cluster is up and the network lets you reach it`, {
+      cause: err,
+      details,
+    });
   }
   return new ApiError(`cannot open the ${req.kind} stream to ${host}: ${err.message}; check the server address, network and TLS settings in the kubeconfig`, {
     cause: err,
