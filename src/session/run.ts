@@ -148,9 +148,13 @@ async function execDenied(kube: KubeClient, ns: string, err: unknown): Promise<b
   return !(await canI(kube, ns, { verb: 'create', resource: 'pods', subresource: 'exec' }).catch(() => true));
 }
 
-/** An exec refusal that proves the remembered debugger ran nothing. */
+/**
+ * An exec refusal that proves the remembered debugger ran nothing: the API
+ * server or kubelet refused the stream (gone, exited, or a pod recreated
+ * under the same name: "not valid for pod"), or the pod is not there.
+ */
 function refusedBeforeRunning(err: unknown): boolean {
-  return err instanceof NotFoundError || err instanceof ForbiddenError || (err instanceof StreamRefusedError && /not found|not running|terminated|completed|stopped/i.test(err.message));
+  return err instanceof NotFoundError || err instanceof ForbiddenError || err instanceof StreamRefusedError;
 }
 
 /** Plans against the pod, adds or reuses the debugger, runs the session. */

@@ -51,6 +51,19 @@ describe('defect 1: back-to-back and concurrent runs leave exactly one debugger'
   });
 });
 
+describe('a pod recreated under the same name (a StatefulSet pod)', () => {
+  it('the next run adds a debugger to the new pod instead of failing on the old one', async () => {
+    const pod = await freshPod('same');
+    expect((await plugin(['-n', ns, pod, '-q', '--', 'true'])).code).toBe(0);
+    await kubectl(['-n', ns, 'delete', 'pod', pod, '--wait=true', '--grace-period=1']);
+    await createPod({ namespace: ns, name: pod });
+    const r = await plugin(['-n', ns, pod, '--', 'cat', 'etc/app-variant']);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: 'nonroot\n' });
+    expect(r.stderr).toContain('added debugger');
+    expect(await ephemeralNames(ns, pod)).toHaveLength(1);
+  });
+});
+
 describe('defect 2: piped stdin into a new debugger never hangs', () => {
   it('echo hi | ... --new -q -- cat', async () => {
     const pod = await freshPod('pipe');
