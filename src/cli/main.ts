@@ -94,12 +94,25 @@ export function runCli(argv: string[]): void {
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
-  main(argv).then((code) => {
+  main(argv).then(async (code) => {
     if (isEnding()) return; // endProcess decides the code
     process.exitCode = code;
-    // Sockets or a paused terminal must not keep a finished session alive.
-    setTimeout(() => process.exit(code), 200).unref();
+    // Exit as soon as everything written has left: an idle keep-alive socket
+    // (the pod read that ran beside the exec) or a paused terminal must not
+    // hold a finished session, not even for a moment.
+    await Promise.all([drained(process.stdout), drained(process.stderr)]);
+    process.exit(code);
   }, crash);
+}
+
+/** Resolves once every earlier write to `out` has been handed to the OS. */
+function drained(out: NodeJS.WriteStream): Promise<void> {
+  if (out.destroyed || out.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    out.write('', () => resolve());
+    // A reader that stopped reading (a full pipe) must not keep us forever.
+    setTimeout(resolve, 2000).unref();
+  });
 }
 
 async function chooseSink(quiet: boolean, verbose: boolean, stderr: NodeJS.WriteStream): Promise<ProgressSink> {

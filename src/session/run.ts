@@ -65,8 +65,11 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient):
   const ns = conn.namespace;
 
   emit({ kind: 'step', text: `Finding ${options.ref.kind === 'pod' ? 'pod' : options.ref.kind} ${options.ref.name}` });
-  const podRead = timed('pod get', () => resolvePod(kube, ns, options.ref));
-  podRead.catch(() => undefined); // awaited below, or not needed
+  // Read once, when first needed: on the warm path only if the remembered
+  // debugger cannot serve (or the session died with its target), so the
+  // exec has the connection and the CPU to itself, like `kubectl exec`.
+  let read: Promise<V1Pod> | undefined;
+  const podRead = (): Promise<V1Pod> => (read ??= timed('pod get', () => resolvePod(kube, ns, options.ref)));
   const cache = { file: warmFile(io.env), key: warmKey(conn.server, ns, options) };
   const warm = options.dryRun === 'none' && !options.forceNew && options.ref.kind === 'pod' ? await readWarm(cache.file, cache.key) : undefined;
   // Piped input outlives a refused attempt, a remembered debugger that is gone
@@ -77,7 +80,7 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient):
       const code = await tryWarm({ warm, podRead, kube, conn, options, io, timed, replay });
       if (code !== undefined) return code;
     }
-    return await debugPod({ pod: await podRead, kube, conn, options, io, timed, replay, cache });
+    return await debugPod({ pod: await podRead(), kube, conn, options, io, timed, replay, cache });
   } finally {
     replay?.close();
   }
@@ -93,15 +96,15 @@ interface Ctx {
 }
 
 /**
- * The remembered debugger, at once: the exec opens while the pod is read.
+ * The remembered debugger, at once: the exec opens before the pod is read.
  * Returns undefined when that debugger cannot serve (gone, exited, exec
  * denied): the refusal proves nothing ran, and the ordinary path follows.
  */
-async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: Promise<V1Pod> }): Promise<number | undefined> {
+async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: () => Promise<V1Pod> }): Promise<number | undefined> {
   const { warm, kube, conn, options, io, timed } = input;
   const ns = conn.namespace;
   const plan: SessionPlan = { namespace: ns, pod: options.ref.name, mode: 'exec', target: { container: warm.target }, session: sessionShape(options, io.stdin.isTTY === true) };
-  io.emit({ kind: 'debug', text: `remembered debugger ${warm.debugger} for these options; opening it while reading the pod` });
+  io.emit({ kind: 'debug', text: `remembered debugger ${warm.debugger} for these options; opening it directly` });
   // Said only once the debugger answers: if it cannot serve, another runs.
   let said = false;
   const announce = () => {
@@ -117,7 +120,7 @@ async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: Promise<V1Pod> }
     );
     announce();
     if (code === KILLED) {
-      const before = await input.podRead.catch(() => undefined);
+      const before = await input.podRead().catch(() => undefined);
       if (before) await throwIfTargetGone(kube, before, plan, 4000);
     }
     return code;

@@ -7,9 +7,9 @@ import type { Identity } from '../plan/identity.js';
 
 /**
  * Remembers which debugger served a pod for a given set of options, so the
- * next run can open its exec at once, in parallel with reading the pod,
- * instead of after it (what makes a command on a running debugger cost
- * about what `kubectl exec` costs).
+ * next run can open its exec at once, without reading the pod first (the
+ * pod is read only if that debugger cannot serve): what makes a command on a
+ * running debugger cost about what `kubectl exec` costs.
  *
  * Safe because a debugger's name is a digest of its whole spec and ephemeral
  * containers never change: a running container of that name in that pod is
