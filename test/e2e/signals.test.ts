@@ -173,10 +173,12 @@ function tmuxRun(args: string) {
   const pidfile = `${dir}/${session}.pid`;
   const modes = { before: `${dir}/${session}.stty-before`, after: `${dir}/${session}.stty-after` };
   const tmux = (...a: string[]) => execFileSync('tmux', a, { encoding: 'utf8' });
+  // A person at a terminal: no CI variable (CI runs the suite with CI=true,
+  // and a spinner rightly stays off under CI).
   // prettier-ignore
   tmux(
     'new-session', '-d', '-s', session, '-x', '110', '-y', '40',
-    `stty -a > ${modes.before}; sh -c 'echo $$ > ${pidfile}; exec env KUBECONFIG=${KUBECONFIG} ${PLUGIN} ${args}'; echo "EXITED rc=$?"; stty -a > ${modes.after}; stty -a; sleep 600`,
+    `stty -a > ${modes.before}; sh -c 'echo $$ > ${pidfile}; exec env -u CI KUBECONFIG=${KUBECONFIG} ${PLUGIN} ${args}'; echo "EXITED rc=$?"; stty -a > ${modes.after}; stty -a; sleep 600`,
   );
   const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-100', '-t', session);
   return {
