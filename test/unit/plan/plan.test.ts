@@ -5,6 +5,7 @@ import { NotFoundError, NotRunningError, PodSecurityError, UsageError } from '..
 import { DEFAULT_IMAGE, NAME_PREFIX, reuseKey } from '../../../src/plan/container.js';
 import { makePlan, type DebugPlan, type PlanInput } from '../../../src/plan/plan.js';
 import { attachScript, keeperScript, promptFor } from '../../../src/plan/scripts.js';
+import { testOptions } from '../fixtures/options.js';
 
 const STRICT = {
   runAsUser: 65532,
@@ -15,29 +16,7 @@ const STRICT = {
   capabilities: { drop: ['ALL'] },
 };
 
-function options(over: Partial<Options> = {}): Options {
-  return {
-    ref: { kind: 'pod', name: 'web-1' },
-    command: [],
-    container: undefined,
-    image: DEFAULT_IMAGE,
-    imagePullPolicy: undefined,
-    uid: undefined,
-    gid: undefined,
-    profile: 'auto',
-    env: {},
-    forceNew: false,
-    timeoutMs: 120_000,
-    idleTimeoutSeconds: 600,
-    dryRun: 'none',
-    output: undefined,
-    quiet: false,
-    verbose: false,
-    tty: undefined,
-    kube: {},
-    ...over,
-  };
-}
+const options = (over: Partial<Options> = {}): Options => testOptions({ image: DEFAULT_IMAGE, ...over });
 
 function appStatus(extra: Partial<V1ContainerStatus> = {}): V1ContainerStatus {
   return {

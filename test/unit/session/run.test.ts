@@ -6,31 +6,13 @@ import { KubeClient } from '../../../src/kube/rest.js';
 import type { Options } from '../../../src/options.js';
 import type { ProgressEvent } from '../../../src/progress/events.js';
 import { runDebug } from '../../../src/session/run.js';
+import { testOptions } from '../fixtures/options.js';
 import { FakeApiServer } from '../kube/fake-apiserver.js';
 
 // runDebug takes its client: the orchestration's decisions, checked against a
 // scripted API server (the real one is in the e2e suite).
-const options = (over: Partial<Options> = {}): Options => ({
-  ref: { kind: 'pod', name: 'web' },
-  command: ['true'],
-  container: undefined,
-  image: 'docker.io/library/busybox:1.37.0',
-  imagePullPolicy: undefined,
-  uid: undefined,
-  gid: undefined,
-  profile: 'auto',
-  env: {},
-  forceNew: false,
-  timeoutMs: 10_000,
-  idleTimeoutSeconds: 600,
-  dryRun: 'client',
-  output: 'json',
-  quiet: false,
-  verbose: false,
-  tty: undefined,
-  kube: {},
-  ...over,
-});
+const options = (over: Partial<Options> = {}): Options =>
+  testOptions({ ref: { kind: 'pod', name: 'web' }, command: ['true'], timeoutMs: 10_000, dryRun: 'client', output: 'json', ...over });
 
 function pod(phase = 'Running'): V1Pod {
   return {

@@ -4,28 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Options } from '../../../src/options.js';
 import { readWarm, warmFile, warmKey, writeWarm } from '../../../src/session/warm-cache.js';
+import { testOptions } from '../fixtures/options.js';
 
-const options = (over: Partial<Options> = {}): Options => ({
-  ref: { kind: 'pod', name: 'web-1' },
-  command: ['ls'],
-  container: undefined,
-  image: 'busybox',
-  imagePullPolicy: undefined,
-  uid: undefined,
-  gid: undefined,
-  profile: 'auto',
-  env: {},
-  forceNew: false,
-  timeoutMs: 1000,
-  idleTimeoutSeconds: 600,
-  dryRun: 'none',
-  output: undefined,
-  quiet: false,
-  verbose: false,
-  tty: undefined,
-  kube: {},
-  ...over,
-});
+const options = (over: Partial<Options> = {}): Options => testOptions({ command: ['ls'], image: 'busybox', timeoutMs: 1000, ...over });
 
 describe('warm cache', () => {
   it('keys on what picks the debugger, not on the command', () => {
