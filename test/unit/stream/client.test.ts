@@ -517,11 +517,14 @@ describe('runStream', () => {
   });
 
   it('resolves with no exit code when aborted', async () => {
-    const fake = await fakeApiServer({ handler: () => {} });
+    // One byte of output proves the client side is open too (the server's
+    // view alone raced the client's handshake on a loaded machine).
+    const fake = await fakeApiServer({ handler: (ws) => ws.send(encodeFrame(Channel.stdout, Buffer.from('x'))) });
     const ac = new AbortController();
     const stdin = new PassThrough();
-    const running = runStream(request(fake), io({ stdin }), ac.signal);
-    await vi_waitFor(() => fake.state.protocol !== undefined);
+    const streams = io({ stdin });
+    const running = runStream(request(fake), streams, ac.signal);
+    await vi_waitFor(() => streams.out() === 'x');
     ac.abort();
     await expect(running).resolves.toEqual({ exitCode: undefined, protocol: 'v5.channel.k8s.io' });
     expect(stdin.isPaused()).toBe(true);
