@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { testOptions } from '../fixtures/options.js';
 import { UsageError } from '../../../src/errors.js';
 import {
   parseTargetRef,
@@ -8,26 +9,8 @@ import {
   type RawArgs,
 } from '../../../src/cli/options.js';
 
-const DEFAULTS: Options = {
-  ref: { kind: 'pod', name: 'web-1' },
-  command: [],
-  container: undefined,
-  image: 'docker.io/library/busybox:1.37.0',
-  imagePullPolicy: undefined,
-  uid: undefined,
-  gid: undefined,
-  profile: 'auto',
-  env: {},
-  forceNew: false,
-  timeoutMs: 120_000,
-  idleTimeoutSeconds: 600,
-  dryRun: 'none',
-  output: undefined,
-  quiet: false,
-  verbose: false,
-  tty: undefined,
-  kube: {},
-};
+// What toOptions must give for a bare pod name: the shared fixture is exactly that.
+const DEFAULTS: Options = testOptions();
 
 function raw(over: Partial<RawArgs> = {}): RawArgs {
   return { target: 'web-1', command: [], ...over };
