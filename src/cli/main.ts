@@ -3,6 +3,7 @@ import { DebugError, ExitCode, exitCodeOf } from '../errors.js';
 import type { ProgressSink } from '../progress/events.js';
 import { freshLine } from '../terminal/cursor.js';
 import { trackChildren } from '../process/children.js';
+import type { SubcommandLoader } from './subcommands.js';
 import { endProcess, handleSignals, isEnding, onShutdown } from './shutdown.js';
 
 export interface MainIO {
@@ -27,6 +28,9 @@ export function version(): string {
  * trace (-v adds the details and cause chain).
  */
 export async function main(argv: string[], io: MainIO = process): Promise<number> {
+  const { subcommandOf } = await import('./subcommands.js');
+  const subcommand = subcommandOf(argv);
+  if (subcommand) return runSubcommand(subcommand, argv.slice(1), io);
   const early = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
   if (early.includes('--version')) {
     io.stdout.write(`kubectl-distroless_debug v${version()}\n`);
@@ -70,6 +74,23 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   } finally {
     sink?.close();
     offSink();
+    offSignals();
+  }
+}
+
+/** A subcommand owns its flags and help; errors and signals are handled as for a session. */
+async function runSubcommand(load: SubcommandLoader, argv: string[], io: MainIO): Promise<number> {
+  const verbose = isVerbose(argv);
+  trackChildren();
+  const offSignals = handleSignals(io.stderr);
+  try {
+    const { run } = await load();
+    return await run(argv, io);
+  } catch (err) {
+    if (isEnding()) return new Promise<never>(() => {});
+    reportError(err, verbose, io.stderr);
+    return exitCodeOf(err);
+  } finally {
     offSignals();
   }
 }
