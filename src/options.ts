@@ -37,4 +37,8 @@ export interface Options {
   kube: KubeconfigFlags;
   /** false: never read the pod's pull secrets (--no-pull-secrets); absent: read them when allowed. */
   pullSecrets?: false;
+  /** --reason / DISTROLESS_DEBUG_REASON: why, in a new debugger's record. */
+  reason?: string | undefined;
+  /** --record FILE: the session as an asciicast v2 file; --record-input adds what was typed. */
+  record?: { file: string; input: boolean } | undefined;
 }

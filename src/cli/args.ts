@@ -9,7 +9,11 @@ const STRING_FLAGS = [
 ] as const;
 const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty'] as const;
 const ALIASES: Record<string, string[]> = { namespace: ['n'], container: ['c'], output: ['o'], quiet: ['q'], verbose: ['v'], tty: ['t'] };
+/** The who/when/why record and the session recording (issue 12). */
+const RECORD_STRING_FLAGS = ['reason', 'record'] as const;
+const RECORD_BOOLEAN_FLAGS = ['record-input'] as const;
 const KNOWN = new Set<string>([...STRING_FLAGS, ...BOOLEAN_FLAGS, ...Object.values(ALIASES).flat()]);
+for (const f of [...RECORD_STRING_FLAGS, ...RECORD_BOOLEAN_FLAGS]) KNOWN.add(f);
 
 /** What each value flag expects, for "needs a value" messages. */
 const VALUE_HINT: Readonly<Record<(typeof STRING_FLAGS)[number], string>> = {
@@ -33,17 +37,18 @@ const VALUE_HINT: Readonly<Record<(typeof STRING_FLAGS)[number], string>> = {
   'dry-run': 'server',
   output: 'yaml',
 };
-const VALUE_FLAGS = new Set<string>(STRING_FLAGS);
+const RECORD_VALUE_HINT: Readonly<Record<(typeof RECORD_STRING_FLAGS)[number], string>> = { reason: '"INC-1234"', record: 'session.cast' };
+const VALUE_FLAGS = new Set<string>([...STRING_FLAGS, ...RECORD_STRING_FLAGS]);
 const SHORT_VALUE: Readonly<Record<string, string>> = { n: 'namespace', c: 'container', o: 'output' };
 const SHORT_BOOLEAN: Readonly<Record<string, string>> = { q: 'quiet', v: 'verbose', t: 'tty' };
 
 function needsValue(written: string, long: string): UsageError {
-  const hint = VALUE_HINT[long as keyof typeof VALUE_HINT] ?? 'VALUE';
+  const hint = VALUE_HINT[long as keyof typeof VALUE_HINT] ?? RECORD_VALUE_HINT[long as keyof typeof RECORD_VALUE_HINT] ?? 'VALUE';
   return new UsageError(`flag ${written} needs a value, e.g. ${written} ${hint}; see --help`);
 }
 
 function emptyValue(written: string, long: string): UsageError {
-  const hint = VALUE_HINT[long as keyof typeof VALUE_HINT] ?? 'VALUE';
+  const hint = VALUE_HINT[long as keyof typeof VALUE_HINT] ?? RECORD_VALUE_HINT[long as keyof typeof RECORD_VALUE_HINT] ?? 'VALUE';
   return new UsageError(`flag ${written} has an empty value; give one, e.g. ${written} ${hint}`);
 }
 
@@ -147,8 +152,8 @@ const NO_PULL_SECRETS = 'no-pull-secrets';
  */
 export function parseArgs(argv: string[]): RawArgs {
   const parsed = yargsParser(normalizeArgv(argv), {
-    string: [...STRING_FLAGS],
-    boolean: [...BOOLEAN_FLAGS, NO_PULL_SECRETS],
+    string: [...STRING_FLAGS, ...RECORD_STRING_FLAGS],
+    boolean: [...BOOLEAN_FLAGS, NO_PULL_SECRETS, ...RECORD_BOOLEAN_FLAGS],
     alias: ALIASES,
     configuration: {
       'populate--': true,
@@ -204,5 +209,17 @@ export function parseArgs(argv: string[]): RawArgs {
     verbose: bool(parsed['verbose']),
     tty: bool(parsed['tty']),
     ...(parsed['no-pull-secrets'] === true ? { noPullSecrets: true } : {}),
+    ...recordArgs(parsed, last),
+  };
+}
+
+/** --reason, --record, --record-input: only the ones given, so RawArgs stays as it was without them. */
+function recordArgs(parsed: Parsed, last: (v: string | string[] | boolean | undefined) => string | undefined): Pick<RawArgs, 'reason' | 'record' | 'recordInput'> {
+  const reason = last(parsed['reason']);
+  const record = last(parsed['record']);
+  return {
+    ...(reason !== undefined ? { reason } : {}),
+    ...(record !== undefined ? { record } : {}),
+    ...(parsed['record-input'] === true ? { recordInput: true } : {}),
   };
 }

@@ -6,6 +6,7 @@ import type { KubeconfigFlags } from '../kubeconfig/load.js';
 import { DEFAULT_IMAGE } from '../plan/container.js';
 import { imageReferenceProblem } from '../registry/reference.js';
 import { PROFILES } from '../plan/security.js';
+import { checkReason } from '../record/record.js';
 
 export { WORKLOAD_KINDS, type WorkloadKind } from '../kinds.js';
 export type { DryRun, Options, OutputFormat, TargetRef } from '../options.js';
@@ -39,6 +40,9 @@ export interface RawArgs {
   verbose?: boolean | undefined;
   tty?: boolean | undefined;
   noPullSecrets?: boolean | undefined;
+  reason?: string | undefined;
+  record?: string | undefined;
+  recordInput?: boolean | undefined;
 }
 
 
@@ -200,5 +204,21 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
     kube,
     // The pod's pull secrets are the workload's credentials: off with the flag or DISTROLESS_DEBUG_NO_PULL_SECRETS=1.
     ...(raw.noPullSecrets || /^(1|true|yes)$/i.test(env.DISTROLESS_DEBUG_NO_PULL_SECRETS?.trim() ?? '') ? { pullSecrets: false as const } : {}),
+    ...recordOptions(raw, env, dryRun),
+  };
+}
+
+/** --reason (else DISTROLESS_DEBUG_REASON), --record FILE, --record-input (issue 12). */
+function recordOptions(raw: RawArgs, env: NodeJS.ProcessEnv, dryRun: Options['dryRun']): Pick<Options, 'reason' | 'record'> {
+  const reason = raw.reason !== undefined ? checkReason(raw.reason, true) : checkReason(env.DISTROLESS_DEBUG_REASON, false);
+  if (raw.recordInput && raw.record === undefined) {
+    throw new UsageError('--record-input needs --record FILE: it adds what you type to that recording');
+  }
+  if (raw.record !== undefined && dryRun !== 'none') {
+    throw new UsageError('--dry-run opens no session, so --record would record nothing; drop --record or --dry-run');
+  }
+  return {
+    ...(reason !== undefined ? { reason } : {}),
+    ...(raw.record !== undefined ? { record: { file: raw.record, input: raw.recordInput === true } } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { V1EnvVar, V1EphemeralContainer, V1Pod, V1SecurityContext } from '@kubernetes/client-node';
+import { recordEnv, withoutRecord, type DebuggerRecord } from '../record/record.js';
 import type { Identity } from './identity.js';
 import { attachScript, keeperScript, leaseSeconds, promptFor } from './scripts.js';
 import type { Target } from './target.js';
@@ -25,6 +26,8 @@ export interface ContainerInput {
   /** attach mode: whether the session is an interactive terminal. */
   tty: boolean;
   idleTimeoutSeconds: number;
+  /** Who opened it, when, why: in the spec, never in the reuse key. */
+  record?: DebuggerRecord | undefined;
 }
 
 /** A pure function of the pod and options: the container that gets patched in. */
@@ -37,6 +40,7 @@ export function buildDebugContainer(input: ContainerInput): V1EphemeralContainer
   if (mode === 'exec') env.push({ name: 'DD_LEASE', value: String(leaseSeconds(input.idleTimeoutSeconds)) });
   if (target.containerId) env.push({ name: 'DD_TARGET_CID', value: target.containerId });
   for (const [name, value] of Object.entries(input.env)) env.push({ name, value });
+  if (input.record) env.push(...recordEnv(input.record));
   const podName = input.pod.metadata?.name ?? '';
   const script = mode === 'exec' ? keeperScript() : attachScript(promptFor(podName, target.container));
   const container: V1EphemeralContainer = {
@@ -75,11 +79,13 @@ export function debuggerName(pod: V1Pod, random: () => number): string {
 
 /**
  * Everything that decides what a debugger may do and how long it lives,
- * as one short digest: the container spec without its name. Two runs that
- * would add the same debugger compute the same key.
+ * as one short digest: the container spec without its name and without its
+ * record (who/when/why differs on every run; a key that covered it would
+ * add a new permanent debugger each time). Two runs that would add the same
+ * debugger compute the same key.
  */
 export function reuseKey(container: V1EphemeralContainer): string {
-  const { name: _name, ...rest } = container;
+  const { name: _name, ...rest } = withoutRecord(container);
   const digest = createHash('sha256').update(canonicalJSON(rest)).digest();
   let key = '';
   for (let i = 0; i < 8; i++) key += ALPHABET[(digest[i] as number) % ALPHABET.length];

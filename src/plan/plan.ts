@@ -3,13 +3,14 @@ import type { Options } from '../options.js';
 import { buildDebugContainer, debuggerName, reuseKey, sharedDebuggerName, type DebuggerMode } from './container.js';
 import { decideIdentity, type Identity, type ImageUser } from './identity.js';
 import { TargetUnreachableError } from '../errors.js';
+import type { DebuggerRecord } from '../record/record.js';
 import { learnFromEarlierDebuggers } from './learned.js';
 import { findReusableDebugger, type Reusable } from './reuse.js';
 import { decideSecurity, type ProfileName, type PsaLevel } from './security.js';
 import { assertDebuggable, chooseTarget, type Target } from './target.js';
 
 export type PlanAction =
-  | { kind: 'reuse'; container: string; state: Reusable['state'] }
+  | { kind: 'reuse'; container: string; state: Reusable['state']; record?: DebuggerRecord | undefined }
   | { kind: 'create'; container: V1EphemeralContainer };
 
 /** Everything decided before the cluster is changed; what --dry-run shows. */
@@ -48,6 +49,8 @@ export interface PlanInput {
   /** Set when a first debugger found the target's real identity. */
   identity?: Identity | undefined;
   imageUser?: ImageUser | undefined;
+  /** Who/when/why, for a debugger this run adds (not part of its reuse key). */
+  record?: DebuggerRecord | undefined;
 }
 
 function chooseIdentity(input: PlanInput, target: string): Identity {
@@ -88,12 +91,15 @@ export function makePlan(input: PlanInput): DebugPlan {
     command: options.command,
     tty,
     idleTimeoutSeconds: options.idleTimeoutSeconds,
+    record: input.record,
   });
   // Attach debuggers are one session each (the session is their main process).
   const shared = mode === 'exec' && !options.forceNew;
   const reusable = shared ? findReusableDebugger(pod, spec) : undefined;
   spec.name = shared ? sharedDebuggerName(pod, reuseKey(spec)) : debuggerName(pod, input.random);
-  const action: PlanAction = reusable ? { kind: 'reuse', container: reusable.name, state: reusable.state } : { kind: 'create', container: spec };
+  const action: PlanAction = reusable
+    ? { kind: 'reuse', container: reusable.name, state: reusable.state, ...(reusable.record ? { record: reusable.record } : {}) }
+    : { kind: 'create', container: spec };
   return {
     namespace: pod.metadata?.namespace ?? '',
     pod: pod.metadata?.name ?? '',

@@ -19,6 +19,9 @@ import { printPlan } from './output.js';
 import { ReplayableInput } from './replay-input.js';
 import { IdentityMismatch, startDebugger } from './start.js';
 import { readWarm, warmFile, warmKey, writeWarm, type WarmEntry } from './warm-cache.js';
+import { foreignDebuggerLine, recordTime, type DebuggerRecord } from '../record/record.js';
+import { whoAmI } from '../record/whoami.js';
+import { version } from '../cli/main.js';
 
 export interface RunIO {
   stdin: NodeJS.ReadStream;
@@ -75,12 +78,16 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient):
   // Piped input outlives a refused attempt, a remembered debugger that is gone
   // and a corrected debugger: one replayable copy for the whole run.
   const replay = options.dryRun === 'none' && sessionShape(options, io.stdin.isTTY === true).stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin) : undefined;
+  // Who we are (for a new debugger's record, and to say whose debugger a
+  // reused one is): asked only once the pod proved debuggable.
+  let me: Promise<string> | undefined;
+  const self = (): Promise<string> => (me ??= whoAmI(kube, conn.userName));
   try {
     if (warm) {
-      const code = await tryWarm({ warm, podRead, kube, conn, options, io, timed, replay });
+      const code = await tryWarm({ warm, podRead, kube, conn, options, io, timed, replay, self });
       if (code !== undefined) return code;
     }
-    return await debugPod({ pod: await podRead(), kube, conn, options, io, timed, replay, cache });
+    return await debugPod({ pod: await podRead(), kube, conn, options, io, timed, replay, cache, self });
   } finally {
     replay?.close();
   }
@@ -93,6 +100,8 @@ interface Ctx {
   io: RunIO;
   timed: Timed;
   replay: ReplayableInput | undefined;
+  /** Who the API server says we are; memoized, never rejects. */
+  self: () => Promise<string>;
 }
 
 /**
@@ -113,6 +122,7 @@ async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: () => Promise<V1
     io.emit({ kind: 'info', text: `pod/${plan.pod}: container ${warm.target}` });
     if (warm.identity && warm.profile) io.emit({ kind: 'info', text: `debugger runs as ${describeIdentity(warm.identity)}, profile ${warm.profile}` });
     io.emit({ kind: 'info', text: `reusing debugger ${warm.debugger}, already running in this pod (--new for a fresh one)` });
+    if (warm.foreign) io.emit({ kind: 'info', text: warm.foreign });
   };
   try {
     const code = await timed('session', () =>
@@ -169,8 +179,9 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
   const imageUser = needsImageUser(pod, target, options.uid)
     ? await timed('image user', () => lookupImageUser({ kube, pod, target, env: io.env, emit, ...(options.pullSecrets === false ? { pullSecrets: false } : {}) }))
     : undefined;
+  let record: DebuggerRecord | undefined;
   const planFor = (mode: DebuggerMode, psaLevel: PsaLevel | undefined, identity?: Identity, from: V1Pod = pod) =>
-    makePlan({ pod: from, options, psaLevel, mode, stdinIsTTY: io.stdin.isTTY === true, random: io.random, imageUser, identity });
+    makePlan({ pod: from, options, psaLevel, mode, stdinIsTTY: io.stdin.isTTY === true, random: io.random, imageUser, identity, record });
 
   // The warm path (a debugger to reuse) goes straight to the exec, like
   // `kubectl exec`: the checks below only matter before adding a container,
@@ -182,16 +193,31 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
   };
   let psaLevel: PsaLevel | undefined;
   if (plan.action.kind === 'create' || options.dryRun !== 'none') {
+    const made = newRecord(input.self, options.reason);
     ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, plan, planFor, emit, timed));
+    // planFor reads it from here on (a corrected or attach debugger carries it too).
+    record = await made;
+    plan = planFor(plan.mode, psaLevel);
   }
   announce(plan);
+  let foreign: string | undefined;
+  if (plan.action.kind === 'reuse' && plan.action.record) foreign = foreignDebuggerLine(plan.action.container, plan.action.record, await input.self());
   if (options.dryRun !== 'none') return printPlan({ plan, options, kube, pod, emit, stdout: io.stdout });
 
   for (let round = 0; ; round++) {
-    const { container, running, stop } = await startDebugger({ plan, pod, kube, options, emit, timed });
+    const { container, running, stop, joined } = await startDebugger({ plan, pod, kube, options, emit, timed });
     try {
+      // A debugger someone else opened: one line says whose it is.
+      if (joined) foreign = foreignDebuggerLine(container, joined, await input.self());
+      if (foreign) emit({ kind: 'info', text: foreign });
       if (plan.mode === 'exec') {
-        void writeWarm(input.cache.file, input.cache.key, { debugger: container, target: plan.target.container, identity: plan.identity, profile: plan.profile });
+        void writeWarm(input.cache.file, input.cache.key, {
+          debugger: container,
+          target: plan.target.container,
+          identity: plan.identity,
+          profile: plan.profile,
+          ...(foreign ? { foreign } : {}),
+        });
       }
       const code = await timed('session', () => openSession({ plan, container, running, kube, conn, options, emit, io, replay }));
       // SIGKILLed: perhaps with the target (its PID namespace went away).
@@ -222,6 +248,12 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
       stop();
     }
   }
+}
+
+/** This run's record for a debugger it adds: who (the API server's word), when, which version, why. */
+async function newRecord(self: () => Promise<string>, reason: string | undefined): Promise<DebuggerRecord> {
+  const openedAt = recordTime(new Date());
+  return { openedBy: await self(), openedAt, version: version(), ...(reason ? { reason } : {}) };
 }
 
 /**

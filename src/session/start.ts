@@ -1,8 +1,10 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import type { Options } from '../options.js';
 import { DebuggerFailedError } from '../errors.js';
-import { addEphemeralContainer, waitForDebugger, type DebuggerState } from '../kube/pods.js';
-import type { KubeClient } from '../kube/rest.js';
+import { addEphemeralContainer, getPod, waitForDebugger, type DebuggerState } from '../kube/pods.js';
+import { KubeStatusError, type KubeClient } from '../kube/rest.js';
+import { readRecord, type DebuggerRecord } from '../record/record.js';
+import { sameDebugger } from '../plan/reuse.js';
 import type { DebugPlan } from '../plan/plan.js';
 import { parseMismatch, type Mismatch } from '../plan/scripts.js';
 import type { Emit } from '../progress/events.js';
@@ -26,6 +28,11 @@ export interface StartedDebugger {
   running: Promise<void> | undefined;
   /** Stops watching the debugger's status. */
   stop: () => void;
+  /**
+   * Set when a concurrent run added this same debugger first (under its own
+   * record): the record of the debugger this run joined.
+   */
+  joined?: DebuggerRecord | undefined;
 }
 
 /** The keeper could not open the target's root and reported who the target really is. */
@@ -80,10 +87,34 @@ export async function startDebugger(input: StartInput): Promise<StartedDebugger>
   }
   const spec = plan.action.container;
   emit({ kind: 'step', text: `Adding debugger ${spec.name} (${spec.image})` });
-  const patched = await timed('patch', () => addEphemeralContainer(kube, plan.namespace, input.pod, spec, false));
+  let patched: V1Pod;
+  try {
+    patched = await timed('patch', () => addEphemeralContainer(kube, plan.namespace, input.pod, spec, false));
+  } catch (err) {
+    // A concurrent run added a debugger of this name first: the same debugger
+    // under another record (who/when differ, so the patch would "change" it).
+    const pod = await addedMeanwhile(err, input, spec);
+    if (!pod) throw err;
+    const joined = readRecord(pod.spec?.ephemeralContainers?.find((c) => c.name === spec.name) ?? {});
+    emit({ kind: 'info', text: `reusing debugger ${spec.name}, just added by another run (--new for a fresh one)` });
+    emit({ kind: 'step', text: `Waiting for debugger ${spec.name}` });
+    return { container: spec.name, running: watch(pod, spec.name, spec.image ?? ''), stop, ...(joined ? { joined } : {}) };
+  }
   emit({ kind: 'info', text: `added debugger ${spec.name} (${spec.image})` });
   emit({ kind: 'step', text: `Starting debugger ${spec.name}` });
   return { container: spec.name, running: watch(patched, spec.name, spec.image ?? ''), stop };
+}
+
+/**
+ * The pod as it is now, when the patch failed only because a debugger of the
+ * same name and the same spec (its record aside) is already there.
+ */
+async function addedMeanwhile(err: unknown, input: StartInput, spec: V1EphemeralContainer): Promise<V1Pod | undefined> {
+  const cause = err instanceof Error && err.cause instanceof KubeStatusError ? err.cause : undefined;
+  if (cause?.statusCode !== 422 || !/existing ephemeral containers .* may not be changed/.test(cause.status.message ?? '')) return undefined;
+  const pod = await getPod(input.kube, input.plan.namespace, input.plan.pod);
+  const there = pod.spec?.ephemeralContainers?.find((c) => c.name === spec.name);
+  return there && sameDebugger(there, spec) ? pod : undefined;
 }
 
 function stoppedError(name: string, state: Extract<DebuggerState, { kind: 'terminated' }>): Error {

@@ -23,6 +23,8 @@ export interface WarmEntry {
   /** What the debugger runs as: fixed for its life, so it is printed as is. */
   identity?: Identity | undefined;
   profile?: string | undefined;
+  /** The line saying someone else opened this debugger (said again on every reuse). */
+  foreign?: string | undefined;
 }
 
 const LIMIT = 200;
@@ -54,14 +56,20 @@ export async function readWarm(file: string, key: string): Promise<WarmEntry | u
   if (!e || typeof e.debugger !== 'string' || typeof e.target !== 'string') return undefined;
   const id = e.identity;
   const identity = id && Number.isInteger(id.uid) && Number.isInteger(id.gid) && typeof id.source === 'string' ? id : undefined;
-  return { debugger: e.debugger, target: e.target, identity, profile: typeof e.profile === 'string' ? e.profile : undefined };
+  return {
+    debugger: e.debugger,
+    target: e.target,
+    identity,
+    profile: typeof e.profile === 'string' ? e.profile : undefined,
+    ...(typeof e.foreign === 'string' ? { foreign: e.foreign } : {}),
+  };
 }
 
 /** Best effort: a read-only home or a race with another run only costs the speed-up. */
 export async function writeWarm(file: string, key: string, entry: WarmEntry): Promise<void> {
   try {
     const table = await readTable(file);
-    if (table[key]?.debugger === entry.debugger && table[key]?.target === entry.target && table[key]?.profile === entry.profile) return;
+    if (table[key]?.debugger === entry.debugger && table[key]?.target === entry.target && table[key]?.profile === entry.profile && table[key]?.foreign === entry.foreign) return;
     table[key] = { ...entry, at: Date.now() };
     const kept = Object.entries(table)
       .sort(([, a], [, b]) => b.at - a.at)
