@@ -94,3 +94,8 @@ export class InterruptedError extends DebugError {
 export function exitCodeOf(err: unknown): number {
   return err instanceof DebugError ? ExitCode[err.code] : ExitCode.internal;
 }
+
+/** `stop`: some of the debuggers asked for are still running (each was named with its reason). */
+export class NotAllStoppedError extends DebugError {
+  readonly code = 'debuggerFailed';
+}

@@ -15,6 +15,7 @@ export type SubcommandLoader = () => Promise<{ run: SubcommandRun }>;
 const SUBCOMMANDS: Record<string, SubcommandLoader> = {
   // name: () => import('../commands/name/main.js'),
   list: () => import('../commands/list/main.js'),
+  stop: () => import('../commands/stop/main.js'),
 };
 
 export function subcommandOf(argv: string[]): SubcommandLoader | undefined {

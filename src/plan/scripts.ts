@@ -248,3 +248,51 @@ export function parseMismatch(message: string | undefined): Mismatch | undefined
   if (!m) return undefined;
   return { pid: Number(m[1]), uid: Number(m[2]), gid: Number(m[3]) };
 }
+
+/** The keeper's termination message after `stop`: `stopped by USER at TIME`. */
+export const STOPPED_PREFIX = 'stopped by';
+
+/**
+ * `stop` (one exec, never through the session script): ends a debugger now.
+ * `sh -c SCRIPT distroless-debug-stop WHY` with WHY `stopped by USER at TIME`.
+ * Its own processes are those in its cgroup (the exec's own: same container);
+ * the main one is the keeper (exec mode) or the attach session, known by its
+ * argv. Every registered session gets one line on its terminal, then HUP and
+ * KILL, like the keeper's end of an orphaned session; the reason goes to the
+ * termination log; then the main process gets TERM (the keeper's trap exits
+ * 0). The main process goes last: once it exits the runtime may end every
+ * process of the container, this exec included.
+ */
+export function stopScript(): string {
+  return `${prelude}
+${endSession}
+why=$1
+S=$(printf '\\001')
+mine=$(cat "$proc/self/cgroup" 2>/dev/null)
+if [ "\${DD_MODE:-exec}" = attach ]; then role=distroless-debug-session; else role=distroless-debug-keeper; fi
+main=
+for d in "$proc"/[0-9]*; do
+  p=\${d##*/}
+  [ "$(cat "$d/cgroup" 2>/dev/null)" = "$mine" ] || continue
+  case "$(tr '\\000' "$S" < "$d/cmdline" 2>/dev/null)" in *"$S$role$S"*|*"$S$role") ;; *) continue ;; esac
+  if [ -z "$main" ] || [ "$p" -lt "$main" ]; then main=$p; fi
+done
+if [ -z "$main" ]; then echo "distroless-debug: this debugger's main process was not found" >&2; exit 4; fi
+victims=
+for f in "$dir"/sessions/*; do
+  [ -e "$f" ] || continue
+  read -r spid _s < "$f" 2>/dev/null || continue
+  kill -0 "$spid" 2>/dev/null || continue
+  printf '\\ndistroless-debug: this debugger was %s; the session ends now\\n' "$why" > "$proc/$spid/fd/2" 2>/dev/null
+  victims="$victims $(session_procs "$spid")"
+done
+printf '%s\\n' "$why" > "$termlog" 2>/dev/null || echo "distroless-debug: cannot write the termination log" >&2
+if [ -n "$victims" ]; then
+  kill -HUP $victims 2>/dev/null
+  sleep 1
+  kill -KILL $victims 2>/dev/null
+fi
+echo "distroless-debug: stopping main process $main"
+kill -TERM "$main" 2>/dev/null
+exit 0`;
+}
