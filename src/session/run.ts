@@ -21,6 +21,7 @@ import { IdentityMismatch, startDebugger } from './start.js';
 import { readWarm, warmFile, warmKey, writeWarm, type WarmEntry } from './warm-cache.js';
 import { foreignDebuggerLine, recordTime, type DebuggerRecord } from '../record/record.js';
 import { whoAmI } from '../record/whoami.js';
+import { recordingEnv, SessionRecorder, setRecorder } from '../record/asciicast.js';
 import { version } from '../cli/main.js';
 
 export interface RunIO {
@@ -64,6 +65,34 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient):
       emit({ kind: 'timing', phase, ms: Math.round(performance.now() - t0) });
     }
   };
+  // --record: the file is made first, so a path that cannot be written fails before anything changes.
+  const recorder = options.record && options.dryRun === 'none' ? startRecording(options, io) : undefined;
+  try {
+    return await debugWith(options, io, timed, client);
+  } finally {
+    recorder?.close();
+  }
+}
+
+function startRecording(options: Options, io: RunIO): SessionRecorder {
+  const record = options.record as NonNullable<Options['record']>;
+  const tty = io.stdout.isTTY === true;
+  const recorder = new SessionRecorder(
+    record.file,
+    {
+      width: (tty && io.stdout.columns) || 80,
+      height: (tty && io.stdout.rows) || 24,
+      title: `kubectl distroless-debug ${options.ref.kind === 'pod' ? '' : `${options.ref.kind}/`}${options.ref.name}`,
+      env: recordingEnv(io.env),
+    },
+    record.input,
+  );
+  setRecorder(io.emit, recorder);
+  return recorder;
+}
+
+async function debugWith(options: Options, io: RunIO, timed: Timed, client: RunClient | undefined): Promise<number> {
+  const { emit } = io;
   const { conn, kube } = client ?? (await connect(options, io, timed));
   const ns = conn.namespace;
 

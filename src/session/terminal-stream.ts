@@ -7,6 +7,8 @@ import { openStreamSocket } from '../stream/handshake.js';
 import { pumpChannels } from '../stream/pump.js';
 import { noteOutput } from '../terminal/cursor.js';
 import { enterRawMode, type TerminalHandle } from '../terminal/tty.js';
+import { recorderFor } from '../record/asciicast.js';
+import { Transform } from 'node:stream';
 
 /** kubectl's words (staging/src/k8s.io/kubectl/pkg/util/term), so scripts that know them still match. */
 export const NO_TTY_WARNING = 'Unable to use a TTY - input is not a terminal or the right kind of file';
@@ -86,16 +88,21 @@ export async function streamSession(input: {
   input.onOpen?.();
   let terminal: TerminalHandle | undefined;
   if (tty) terminal = enterRawMode(io.stdin, io.stdout);
+  // --record: output, resizes and (with --record-input) input, as they pass.
+  const recorder = recorderFor(input.emit);
+  const untapInput = recorder?.recordInput && plan.session.stdin ? tapInput(io.stdin, (d) => recorder.input(d)) : undefined;
+  const offResize = recorder && terminal ? terminal.onResize((s) => recorder.resize(s.cols, s.rows)) : undefined;
   try {
     const size = terminal?.size();
     const result = await pumpChannels(ws, req, {
-      ...(plan.session.stdin ? { stdin: io.stdin } : {}),
+      ...(plan.session.stdin ? { stdin: untapInput?.stream ?? io.stdin } : {}),
       ...(input.preamble ? { preamble: input.preamble } : {}),
       stdout: io.stdout,
       stderr: io.stderr,
       ...(size ? { initialSize: size } : {}),
       ...(terminal ? { resizes: (f) => terminal!.onResize(f) } : {}),
       observe: (out, data) => {
+        recorder?.output(data);
         terminal?.sawOutput();
         if ((out as Partial<NodeJS.WriteStream>).isTTY === true) noteOutput(data);
       },
@@ -103,6 +110,30 @@ export async function streamSession(input: {
     input.emit({ kind: 'debug', text: `stream closed (${result.protocol}), exit code ${result.exitCode ?? 'none'}` });
     return result.exitCode;
   } finally {
+    untapInput?.stop();
+    offResize?.();
     terminal?.restore();
   }
+}
+
+/**
+ * What the user types, seen on its way to the stream: a pass-through the
+ * pump reads instead of stdin (its pause/resume still reaches stdin through
+ * the pipe). Undone at the end of each attempt, so stdin is left as found.
+ */
+function tapInput(stdin: NodeJS.ReadStream, see: (d: Buffer) => void): { stream: NodeJS.ReadableStream; stop: () => void } {
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      see(chunk);
+      done(null, chunk);
+    },
+  });
+  stdin.pipe(stream);
+  return {
+    stream,
+    stop: () => {
+      stdin.unpipe(stream);
+      stream.destroy();
+    },
+  };
 }
