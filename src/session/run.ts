@@ -102,7 +102,8 @@ async function debugWith(options: Options, io: RunIO, timed: Timed, client: RunC
   // exec has the connection and the CPU to itself, like `kubectl exec`.
   let read: Promise<V1Pod> | undefined;
   const podRead = (): Promise<V1Pod> => (read ??= timed('pod get', () => resolvePod(kube, ns, options.ref)));
-  const cache = { file: warmFile(io.env), key: warmKey(conn.server, ns, options) };
+  // Per user too: whose debugger it is (the record line) depends on who asks.
+  const cache = { file: warmFile(io.env), key: warmKey(`${conn.server}#${conn.userName}#${options.kube.as ?? ''}`, ns, options) };
   const warm = options.dryRun === 'none' && !options.forceNew && options.ref.kind === 'pod' ? await readWarm(cache.file, cache.key) : undefined;
   // Piped input outlives a refused attempt, a remembered debugger that is gone
   // and a corrected debugger: one replayable copy for the whole run.
