@@ -51,6 +51,11 @@ Session:
   -o, --output yaml|json      format for --dry-run (default yaml)
   -q, --quiet                 print nothing but the session's own output and errors
   -v, --verbose               details, timings and API calls on stderr (credentials redacted)
+Record (issue 12):
+      --reason TEXT           why, kept in a new debugger's spec with who opened it and when
+                              (env DISTROLESS_DEBUG_REASON; shown by list)
+      --record FILE           write the session as an asciicast v2 recording, as it happens
+      --record-input          with --record: also record what you type (passwords too)
 Cluster (as kubectl):
       --kubeconfig FILE, --context NAME, --cluster NAME, --user NAME,
   -n, --namespace NS, --as USER, --as-group GROUP, --request-timeout D
@@ -58,6 +63,9 @@ Cluster (as kubectl):
 
 Durations (D): 30s, 1m30s, 1.5h, 500ms (units ns, us, ms, s, m, h) or bare seconds, as kubectl
 takes them; at most 596h for --timeout and --idle-timeout.
+Subcommands (each has --help; the subcommand comes first):
+  list [POD | -n NS | -A]     the debuggers in pods: state, who opened them, when, why
+  stop POD [DEBUGGER...] | --all [-n NS | -A]   end running debuggers now
 Other:
   -h, --help                  this help
       --version               print the version

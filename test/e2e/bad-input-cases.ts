@@ -21,7 +21,8 @@ export type Group =
   | 'Credentials and connection'
   | '--dry-run'
   | 'Target state'
-  | 'Access';
+  | 'Access'
+  | 'The record, list and stop';
 
 /** Fixture pods in namespace demo (fresh per run), and what they are. */
 export const FIXTURE_PODS = {
@@ -300,6 +301,23 @@ export const CASES: BadInputCase[] = [
     line: 'error: Pod Security rejected the debugger: "restricted:latest": allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (containers "app", "{debugger}" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or containers "app", "{debugger}" must set securityContext.runAsNonRoot=true), runAsUser=0 (container "{debugger}" must not set runAsUser=0), seccompProfile (pod or container "app" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"). It names the pod\'s own container app: this pod does not meet the namespace\'s current Pod Security level (raised after it started), and Pod Security re-checks the whole pod on every patch, so no debugger can be added to it; ask an admin about the namespace\'s level.',
     unchanged: 'psa-pod',
   },
+
+  // Issue 12: the who/when/why record, --record, list and stop.
+  { title: '--reason with a newline', group: 'The record, list and stop', args: [...RUNNING, '--reason', 'INC-1\nrm -rf', '--', 'true'], code: USAGE, line: 'error: --reason must be one line of printable text (no newlines or control characters), e.g. --reason "INC-1234"' },
+  { title: '--reason with an empty value', group: 'The record, list and stop', args: [...RUNNING, '--reason=', '--', 'true'], code: USAGE, line: empty('--reason', '"INC-1234"') },
+  { title: 'DISTROLESS_DEBUG_REASON too long', group: 'The record, list and stop', args: [...RUNNING, '--', 'true'], env: { DISTROLESS_DEBUG_REASON: 'x'.repeat(600) }, code: USAGE, line: 'error: DISTROLESS_DEBUG_REASON is 600 characters long; keep it to 512 (a ticket number and a few words)' },
+  { title: '--record without a file', group: 'The record, list and stop', args: [...RUNNING, '--record'], code: USAGE, line: needs('--record', 'session.cast') },
+  { title: '--record-input without --record', group: 'The record, list and stop', args: [...RUNNING, '--record-input'], code: USAGE, line: 'error: --record-input needs --record FILE: it adds what you type to that recording' },
+  { title: '--record with --dry-run', group: 'The record, list and stop', args: [...RUNNING, '--dry-run', '--record', 'x.cast'], code: USAGE, line: 'error: --dry-run opens no session, so --record would record nothing; drop --record or --dry-run' },
+  { title: '--record into a directory that does not exist', group: 'The record, list and stop', args: [...RUNNING, '--record', '/nonexistent-dir/x.cast', '--', 'true'], code: CONFIG, line: 'error: cannot write the recording to /nonexistent-dir/x.cast (ENOENT); pick a writable path for --record' },
+  { title: 'list -o with an unknown format', group: 'The record, list and stop', quiet: false, args: ['list', '-n', 'demo', '-o', 'table'], code: USAGE, line: 'error: -o/--output for list must be one of wide, json, yaml; got "table"' },
+  { title: 'list with a pod and -A', group: 'The record, list and stop', quiet: false, args: ['list', '-A', '{running}'], code: USAGE, line: 'error: a pod name and -A/--all-namespaces cannot be used together: a pod lives in one namespace; drop one' },
+  { title: 'list with an unknown flag', group: 'The record, list and stop', quiet: false, args: ['list', '--bogus'], code: USAGE, line: 'error: unknown flag --bogus for list; see kubectl distroless-debug list --help' },
+  { title: 'list of a pod that does not exist', group: 'The record, list and stop', quiet: false, args: ['list', '-n', 'demo', 'no-such-pod'], code: NOT_FOUND, line: notFoundIn('pod "no-such-pod"') },
+  { title: 'stop without a pod or --all', group: 'The record, list and stop', quiet: false, args: ['stop', '-n', 'demo'], code: USAGE, line: 'error: stop needs a pod (stop POD [DEBUGGER...]) or --all for every debugger in the namespace; see kubectl distroless-debug stop --help' },
+  { title: 'stop with a pod and --all', group: 'The record, list and stop', quiet: false, args: ['stop', '-n', 'demo', '{running}', '--all'], code: USAGE, line: 'error: stop takes either POD [DEBUGGER...] or --all, not both; see kubectl distroless-debug stop --help' },
+  { title: 'stop -A without --all', group: 'The record, list and stop', quiet: false, args: ['stop', '-A', '{running}'], code: USAGE, line: 'error: -A/--all-namespaces goes with --all: stop --all -A stops every running debugger everywhere' },
+  { title: 'stop a debugger the pod does not have', group: 'The record, list and stop', quiet: false, args: ['stop', '-n', 'demo', '{running}', 'distroless-debug-nope'], code: NOT_FOUND, line: 'error: debugger "distroless-debug-nope" not found in pod {running} (namespace demo); its debuggers are: none' },
 ];
 
 /** The fixture pod a case must leave without any ephemeral container: the one it names, if any. */
