@@ -257,6 +257,9 @@ for (let i = 0; i < 3; i++) {
   }
 }
 
+// 7. Scale: list -A over a synthetic fleet of 10,000 pods (scripts/bench.d/fleet.mjs; deleted afterwards)
+{ const fleet = await (await import('./fleet.mjs')).fleetBench({ n: 5 }); rows.push(fleet.row); notes.push(...fleet.notes); }
+
 // ---------- report ----------
 const version = (cmd, args) => spawnSync(cmd, args, { env, encoding: 'utf8' }).stdout.trim().split('\n')[0];
 const serverVersion = JSON.parse(kubectl(['version', '-o', 'json'])).serverVersion?.gitVersion ?? 'unknown';
