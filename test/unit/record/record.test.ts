@@ -25,7 +25,7 @@ function spec(record: DebuggerRecord | undefined): V1EphemeralContainer {
     image: 'busybox',
     imagePullPolicy: undefined,
     target: { container: 'app', containerId: 'abc', how: 'only' } as never,
-    identity: { uid: 65532, gid: 65532, source: 'pod' } as never,
+    identity: { uid: 65532, gid: 65532, source: 'status' },
     securityContext: { runAsUser: 65532 },
     env: { LOG: '1' },
     mode: 'exec',
