@@ -14,6 +14,7 @@ export type SubcommandLoader = () => Promise<{ run: SubcommandRun }>;
 
 const SUBCOMMANDS: Record<string, SubcommandLoader> = {
   // name: () => import('../commands/name/main.js'),
+  cp: () => import('../commands/cp/main.js'),
 };
 
 export function subcommandOf(argv: string[]): SubcommandLoader | undefined {

@@ -37,6 +37,18 @@ export interface RunClient {
 
 type Timed = <T>(phase: string, f: () => Promise<T>) => Promise<T>;
 
+/**
+ * What a caller that is not the interactive session (cp) changes about a
+ * run; everything else (reuse, identity, checks, retries, signals) is the
+ * session's own machinery.
+ */
+export interface RunHooks {
+  /** The caller needs exec (its stream cannot go through attach): the error when only attach is allowed. */
+  execOnly?: () => Error;
+  /** Piped stdin kept for a retried exec at most this many bytes (ReplayableInput's default otherwise). */
+  replayLimit?: number;
+}
+
 /** Loads the kubeconfig the kubectl way and opens a client on it. */
 export async function connect(options: Options, io: RunIO, timed: Timed): Promise<RunClient> {
   const { emit } = io;
@@ -51,7 +63,7 @@ export async function connect(options: Options, io: RunIO, timed: Timed): Promis
 }
 
 /** One debugging session, start to end. Returns the exit code. */
-export async function runDebug(options: Options, io: RunIO, client?: RunClient): Promise<number> {
+export async function runDebug(options: Options, io: RunIO, client?: RunClient, hooks: RunHooks = {}): Promise<number> {
   const { emit } = io;
   const timed: Timed = async (phase, f) => {
     const t0 = performance.now();
@@ -74,13 +86,13 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient):
   const warm = options.dryRun === 'none' && !options.forceNew && options.ref.kind === 'pod' ? await readWarm(cache.file, cache.key) : undefined;
   // Piped input outlives a refused attempt, a remembered debugger that is gone
   // and a corrected debugger: one replayable copy for the whole run.
-  const replay = options.dryRun === 'none' && sessionShape(options, io.stdin.isTTY === true).stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin) : undefined;
+  const replay = options.dryRun === 'none' && sessionShape(options, io.stdin.isTTY === true).stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin, hooks.replayLimit) : undefined;
   try {
     if (warm) {
-      const code = await tryWarm({ warm, podRead, kube, conn, options, io, timed, replay });
+      const code = await tryWarm({ warm, podRead, kube, conn, options, io, timed, replay, hooks });
       if (code !== undefined) return code;
     }
-    return await debugPod({ pod: await podRead(), kube, conn, options, io, timed, replay, cache });
+    return await debugPod({ pod: await podRead(), kube, conn, options, io, timed, replay, cache, hooks });
   } finally {
     replay?.close();
   }
@@ -93,6 +105,7 @@ interface Ctx {
   io: RunIO;
   timed: Timed;
   replay: ReplayableInput | undefined;
+  hooks: RunHooks;
 }
 
 /**
@@ -162,7 +175,7 @@ function refusedBeforeRunning(err: unknown): boolean {
 
 /** Plans against the pod, adds or reuses the debugger, runs the session. */
 async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: string } }): Promise<number> {
-  const { pod, kube, conn, options, io, timed, replay } = input;
+  const { pod, kube, conn, options, io, timed, replay, hooks } = input;
   const { emit } = io;
   const ns = conn.namespace;
   const target = chooseTarget(pod, options.container);
@@ -182,7 +195,7 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
   };
   let psaLevel: PsaLevel | undefined;
   if (plan.action.kind === 'create' || options.dryRun !== 'none') {
-    ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, plan, planFor, emit, timed));
+    ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, plan, planFor, emit, timed, hooks));
   }
   announce(plan);
   if (options.dryRun !== 'none') return printPlan({ plan, options, kube, pod, emit, stdout: io.stdout });
@@ -200,7 +213,7 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
     } catch (err) {
       if (plan.mode === 'exec' && plan.action.kind === 'reuse' && (await execDenied(kube, ns, err))) {
         // Exec is denied here: a debugger whose main process is the session.
-        ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, planFor('attach', psaLevel), planFor, emit, timed));
+        ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, planFor('attach', psaLevel), planFor, emit, timed, hooks));
         continue;
       }
       if (!(err instanceof IdentityMismatch)) {
@@ -237,6 +250,7 @@ async function checkBeforeCreate(
   planFor: (mode: DebuggerMode, psa: PsaLevel | undefined) => DebugPlan,
   emit: Emit,
   timed: Timed,
+  hooks: RunHooks = {},
 ): Promise<{ plan: DebugPlan; psaLevel: PsaLevel | undefined }> {
   const [psaLevel, canPatch, canExec, canAttach] = await timed('checks', () =>
     Promise.all([
@@ -247,6 +261,7 @@ async function checkBeforeCreate(
     ]),
   );
   const mode: DebuggerMode = canExec && plan.mode === 'exec' ? 'exec' : 'attach';
+  if (mode === 'attach' && hooks.execOnly) throw hooks.execOnly();
   if (mode === 'attach') emit({ kind: 'info', text: 'exec is not allowed here (create pods/exec); attaching to the debugger instead' });
   const next = planFor(mode, psaLevel);
   if (options.dryRun === 'none') {
