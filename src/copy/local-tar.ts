@@ -230,6 +230,8 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
 
   let failure: unknown;
   extract.on('entry', (header, stream, next) => {
+    // A damaged archive errors the entry's stream too; the extract's own 'error' tells it.
+    stream.on('error', () => undefined);
     handle(header, stream as AsyncIterable<Buffer>).then(
       () => {
         stream.resume();

@@ -92,6 +92,9 @@ exec tar -c -f - "./\${src##*/}"`;
  */
 export function unpackScript(): string {
   return `${prelude}
+# Output proves the session started: the plugin stops keeping the input for a
+# retry and streams at full speed (see session/replay-input.ts).
+echo "${CP_TAG} started" >&2
 name=$2
 kind=$3
 dest=$(resolve "$1") || exit ${CP_FAIL_EXIT}
@@ -142,6 +145,7 @@ export function parseRemoteStderr(text: string): RemoteReport {
   const report: RemoteReport = { size: undefined, failure: undefined, other: [] };
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
+    if (line === `${CP_TAG} started`) continue;
     if (line.startsWith(`${CP_TAG} size `)) {
       const n = Number(line.slice(CP_TAG.length + 6));
       if (Number.isFinite(n) && n >= 0) report.size = n;
