@@ -132,15 +132,18 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
     return opts.dest;
   };
 
-  /** Every directory between the top and `rel`'s last component is a real directory, not a link. */
+  /**
+   * Every directory between the top and `rel`'s last component is a real
+   * directory, not a link (nor missing: its entry was refused).
+   */
   const noLinkOnTheWay = async (top: string, rel: string[]): Promise<boolean> => {
     let at = top;
     for (const comp of rel.slice(0, -1)) {
       at = path.join(at, comp);
       if (checked.has(at)) continue;
       const st = await lstatOrUndefined(at);
-      if (st && !st.isDirectory()) return false;
-      if (st) checked.add(at);
+      if (!st?.isDirectory()) return false;
+      checked.add(at);
     }
     return true;
   };
@@ -166,7 +169,7 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
     }
     const at = rel.length === 0 ? destTop : path.join(destTop, ...rel);
     if (!(await noLinkOnTheWay(destTop, rel))) {
-      skip(describeRefusal(header.name, 'a link or file stands on its way'));
+      skip(describeRefusal(header.name, 'a link, a file or a refused entry stands on its way'));
       return;
     }
     const mode = (header.mode ?? 0o644) & MODE_BITS;
