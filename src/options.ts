@@ -37,4 +37,8 @@ export interface Options {
   kube: KubeconfigFlags;
   /** false: never read the pod's pull secrets (--no-pull-secrets); absent: read them when allowed. */
   pullSecrets?: false;
+  /** --copy-to NAME: debug a copy of the pod (crash-looping or completed targets). */
+  copyTo?: string;
+  /** --rm: delete the --copy-to copy when the session ends. */
+  rm?: boolean;
 }

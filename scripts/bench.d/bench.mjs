@@ -257,6 +257,9 @@ for (let i = 0; i < 3; i++) {
   }
 }
 
+// 7. cp against kubectl cp (scripts/bench.d/cp.mjs)
+const cpRows = await (await import('./cp.mjs')).benchCp({ plugin: PLUGIN, kubectl: KUBECTL, env, ns: NS });
+
 // ---------- report ----------
 const version = (cmd, args) => spawnSync(cmd, args, { env, encoding: 'utf8' }).stdout.trim().split('\n')[0];
 const serverVersion = JSON.parse(kubectl(['version', '-o', 'json'])).serverVersion?.gitVersion ?? 'unknown';
@@ -283,5 +286,5 @@ const page = renderBenchmarks({
   ],
   notes,
 });
-writeFileSync(`${REPO}/docs/benchmarks.md`, page);
+writeFileSync(`${REPO}/docs/benchmarks.md`, `${page.trimEnd()}\n\n${cpRows.section}\n`);
 console.log(`wrote docs/benchmarks.md`);

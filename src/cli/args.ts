@@ -6,8 +6,9 @@ const STRING_FLAGS = [
   'namespace', 'context', 'kubeconfig', 'cluster', 'user', 'as', 'as-group', 'request-timeout',
   'container', 'image', 'image-pull-policy', 'uid', 'gid', 'profile', 'env', 'timeout',
   'idle-timeout', 'dry-run', 'output',
+  'copy-to',
 ] as const;
-const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty'] as const;
+const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty', 'rm'] as const;
 const ALIASES: Record<string, string[]> = { namespace: ['n'], container: ['c'], output: ['o'], quiet: ['q'], verbose: ['v'], tty: ['t'] };
 const KNOWN = new Set<string>([...STRING_FLAGS, ...BOOLEAN_FLAGS, ...Object.values(ALIASES).flat()]);
 
@@ -32,6 +33,7 @@ const VALUE_HINT: Readonly<Record<(typeof STRING_FLAGS)[number], string>> = {
   'idle-timeout': '10m',
   'dry-run': 'server',
   output: 'yaml',
+  'copy-to': 'NAME',
 };
 const VALUE_FLAGS = new Set<string>(STRING_FLAGS);
 const SHORT_VALUE: Readonly<Record<string, string>> = { n: 'namespace', c: 'container', o: 'output' };
@@ -204,5 +206,7 @@ export function parseArgs(argv: string[]): RawArgs {
     verbose: bool(parsed['verbose']),
     tty: bool(parsed['tty']),
     ...(parsed['no-pull-secrets'] === true ? { noPullSecrets: true } : {}),
+    ...(last(parsed['copy-to']) !== undefined ? { copyTo: last(parsed['copy-to']) } : {}),
+    ...(parsed['rm'] === true ? { rm: true } : {}),
   };
 }

@@ -17,7 +17,7 @@ export interface CopyArgs {
 }
 
 /** Flags that shape an interactive session or a plan, meaningless for a copy. */
-const NOT_FOR_CP = /^--(dry-run|output|tty)(=|$)/;
+const NOT_FOR_CP = /^--(dry-run|output|tty|copy-to|rm)(=|$)/;
 
 export function parseCopyArgs(argv: string[], env: NodeJS.ProcessEnv): CopyArgs {
   const dash = argv.indexOf('--');

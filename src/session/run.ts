@@ -14,6 +14,8 @@ import { targetGoneReason } from '../plan/target-gone.js';
 import { chooseTarget, describeTargetChoice } from '../plan/target.js';
 import type { Emit } from '../progress/events.js';
 import { lookupImageUser, needsImageUser } from './image-identity.js';
+import { isRunning } from '../plan/not-running.js';
+import { explainNotRunning } from './not-running.js';
 import { openSession } from './open.js';
 import { printPlan } from './output.js';
 import { ReplayableInput } from './replay-input.js';
@@ -75,6 +77,10 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient, 
   };
   const { conn, kube } = client ?? (await connect(options, io, timed));
   const ns = conn.namespace;
+  if (options.copyTo !== undefined) {
+    const { runCopyTo } = await import('./copy-to.js');
+    return runCopyTo(options, io, { conn, kube });
+  }
 
   emit({ kind: 'step', text: `Finding ${options.ref.kind === 'pod' ? 'pod' : options.ref.kind} ${options.ref.name}` });
   // Read once, when first needed: on the warm path only if the remembered
@@ -179,6 +185,8 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
   const { emit } = io;
   const ns = conn.namespace;
   const target = chooseTarget(pod, options.container);
+  // A target that is not running is refused below: first say why (its last exit and log).
+  if (!isRunning(pod, target.container)) await explainNotRunning(kube, pod, target.container, emit);
   const imageUser = needsImageUser(pod, target, options.uid)
     ? await timed('image user', () => lookupImageUser({ kube, pod, target, env: io.env, emit, ...(options.pullSecrets === false ? { pullSecrets: false } : {}) }))
     : undefined;
