@@ -51,6 +51,11 @@ Session:
   -o, --output yaml|json      format for --dry-run (default yaml)
   -q, --quiet                 print nothing but the session's own output and errors
   -v, --verbose               details, timings and API calls on stderr (credentials redacted)
+Crash-looping or completed target:
+      --copy-to NAME          debug a copy of the pod whose app idles in BusyBox ($APP_COMMAND holds
+                              its command); needs create pods and pods/exec
+      --rm                    delete the --copy-to copy when the session ends
+Files: kubectl distroless-debug cp POD:/path LOCAL | cp LOCAL POD:/path (see cp --help)
 Cluster (as kubectl):
       --kubeconfig FILE, --context NAME, --cluster NAME, --user NAME,
   -n, --namespace NS, --as USER, --as-group GROUP, --request-timeout D
