@@ -3,7 +3,7 @@
  * one-line message a user sees (what happened and what to do next) and its
  * exit code; `exitCodeOf` is the only place that maps errors to codes.
  *
- * Codes live in 64..79 so that, with `-- COMMAND`, a runbook can tell the
+ * Codes live in 64..80 so that, with `-- COMMAND`, a runbook can tell the
  * plugin's own failures from the remote command's usual exit codes (1, 2, 126,
  * 127, 130...). The README lists them.
  */
@@ -25,6 +25,8 @@ export const ExitCode = {
   debuggerFailed: 77,
   api: 78,
   internal: 79,
+  /** cp: the copy could not be completed in the file system (disk full, entries refused or unreadable). */
+  copyFailed: 80,
   interrupted: 130,
 } as const;
 
@@ -98,4 +100,24 @@ export function exitCodeOf(err: unknown): number {
 /** `stop`: some of the debuggers asked for are still running (each was named with its reason). */
 export class NotAllStoppedError extends DebugError {
   readonly code = 'debuggerFailed';
+}
+/** cp: a path in the pod or on this machine is not there (66, like a missing pod). */
+export class PathNotFoundError extends DebugError {
+  readonly code = 'notFound';
+}
+/** cp: the file system (not RBAC) refuses the app's identity or the local user (70). */
+export class PathPermissionError extends DebugError {
+  readonly code = 'forbidden';
+}
+/** cp: the destination is on a read-only file system (70: writing there is not allowed). */
+export class ReadOnlyFilesystemError extends DebugError {
+  readonly code = 'forbidden';
+}
+/** cp: a directory is needed where a file is, or the reverse (64: the operands do not fit). */
+export class PathKindError extends DebugError {
+  readonly code = 'usage';
+}
+/** cp: the copy ran but is incomplete: disk full, or entries refused or unreadable (80). */
+export class CopyFailedError extends DebugError {
+  readonly code = 'copyFailed';
 }

@@ -41,4 +41,8 @@ export interface Options {
   reason?: string | undefined;
   /** --record FILE: the session as an asciicast v2 file; --record-input adds what was typed. */
   record?: { file: string; input: boolean } | undefined;
+  /** --copy-to NAME: debug a copy of the pod (crash-looping or completed targets). */
+  copyTo?: string;
+  /** --rm: delete the --copy-to copy when the session ends. */
+  rm?: boolean;
 }

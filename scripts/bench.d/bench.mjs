@@ -259,6 +259,8 @@ for (let i = 0; i < 3; i++) {
 
 // 7. Scale: list -A over a synthetic fleet of 10,000 pods (scripts/bench.d/fleet.mjs; deleted afterwards)
 { const fleet = await (await import('./fleet.mjs')).fleetBench({ n: 5 }); rows.push(fleet.row); notes.push(...fleet.notes); }
+// 8. cp against kubectl cp (scripts/bench.d/cp.mjs)
+const cpRows = await (await import('./cp.mjs')).benchCp({ plugin: PLUGIN, kubectl: KUBECTL, env, ns: NS });
 
 // ---------- report ----------
 const version = (cmd, args) => spawnSync(cmd, args, { env, encoding: 'utf8' }).stdout.trim().split('\n')[0];
@@ -286,5 +288,5 @@ const page = renderBenchmarks({
   ],
   notes,
 });
-writeFileSync(`${REPO}/docs/benchmarks.md`, page);
+writeFileSync(`${REPO}/docs/benchmarks.md`, `${page.trimEnd()}\n\n${cpRows.section}\n`);
 console.log(`wrote docs/benchmarks.md`);

@@ -6,8 +6,9 @@ const STRING_FLAGS = [
   'namespace', 'context', 'kubeconfig', 'cluster', 'user', 'as', 'as-group', 'request-timeout',
   'container', 'image', 'image-pull-policy', 'uid', 'gid', 'profile', 'env', 'timeout',
   'idle-timeout', 'dry-run', 'output',
+  'copy-to',
 ] as const;
-const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty'] as const;
+const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty', 'rm'] as const;
 const ALIASES: Record<string, string[]> = { namespace: ['n'], container: ['c'], output: ['o'], quiet: ['q'], verbose: ['v'], tty: ['t'] };
 /** The who/when/why record and the session recording (issue 12). */
 const RECORD_STRING_FLAGS = ['reason', 'record'] as const;
@@ -36,6 +37,7 @@ const VALUE_HINT: Readonly<Record<(typeof STRING_FLAGS)[number], string>> = {
   'idle-timeout': '10m',
   'dry-run': 'server',
   output: 'yaml',
+  'copy-to': 'NAME',
 };
 const RECORD_VALUE_HINT: Readonly<Record<(typeof RECORD_STRING_FLAGS)[number], string>> = { reason: '"INC-1234"', record: 'session.cast' };
 const VALUE_FLAGS = new Set<string>([...STRING_FLAGS, ...RECORD_STRING_FLAGS]);
@@ -209,6 +211,8 @@ export function parseArgs(argv: string[]): RawArgs {
     verbose: bool(parsed['verbose']),
     tty: bool(parsed['tty']),
     ...(parsed['no-pull-secrets'] === true ? { noPullSecrets: true } : {}),
+    ...(last(parsed['copy-to']) !== undefined ? { copyTo: last(parsed['copy-to']) } : {}),
+    ...(parsed['rm'] === true ? { rm: true } : {}),
     ...recordArgs(parsed, last),
   };
 }

@@ -56,6 +56,10 @@ Record (issue 12):
                               (env DISTROLESS_DEBUG_REASON; shown by list)
       --record FILE           write the session as an asciicast v2 recording, as it happens
       --record-input          with --record: also record what you type (passwords too)
+Crash-looping or completed target:
+      --copy-to NAME          debug a copy of the pod whose app idles in BusyBox ($APP_COMMAND holds
+                              its command); needs create pods and pods/exec
+      --rm                    delete the --copy-to copy when the session ends
 Cluster (as kubectl):
       --kubeconfig FILE, --context NAME, --cluster NAME, --user NAME,
   -n, --namespace NS, --as USER, --as-group GROUP, --request-timeout D
@@ -66,6 +70,7 @@ takes them; at most 596h for --timeout and --idle-timeout.
 Subcommands (each has --help; the subcommand comes first):
   list [POD | -n NS | -A]     the debuggers in pods: state, who opened them, when, why
   stop POD [DEBUGGER...] | --all [-n NS | -A]   end running debuggers now
+  cp POD:/path LOCAL | cp LOCAL POD:/path        copy files out of or into the app's filesystem
 Other:
   -h, --help                  this help
       --version               print the version

@@ -43,6 +43,8 @@ export interface RawArgs {
   reason?: string | undefined;
   record?: string | undefined;
   recordInput?: boolean | undefined;
+  copyTo?: string | undefined;
+  rm?: boolean | undefined;
 }
 
 
@@ -145,6 +147,24 @@ function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], f
   return v as T;
 }
 
+/** --copy-to NAME and --rm: a valid pod name, and only the flags that mean something for a copy. */
+function checkCopyTo(raw: RawArgs, dryRun: string): void {
+  if (raw.rm && raw.copyTo === undefined) {
+    throw new UsageError('--rm deletes the copy made by --copy-to NAME; add --copy-to NAME, or drop --rm');
+  }
+  if (raw.copyTo === undefined) return;
+  checkObjectName(raw.copyTo, '--copy-to pod');
+  if (raw.copyTo === parseTargetRef(raw.target).name) {
+    throw new UsageError(`--copy-to ${raw.copyTo} is the pod itself; give the copy a new name, e.g. --copy-to ${raw.copyTo}-debug`);
+  }
+  if (dryRun !== 'none') throw new UsageError('--copy-to does not support --dry-run yet; drop one of them');
+  for (const [flag, v] of [['--uid', raw.uid], ['--gid', raw.gid], ['--profile', raw.profile], ['--new', raw.new], ['--idle-timeout', raw.idleTimeout]] as const) {
+    if (v !== undefined && v !== false) {
+      throw new UsageError(`${flag} does not apply to --copy-to: the session runs in the copy's app container itself, as the app's identity; drop ${flag}`);
+    }
+  }
+}
+
 export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
   const ref = parseTargetRef(raw.target);
   checkNamespace(raw.namespace);
@@ -174,6 +194,7 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
   const requestTimeout = raw.requestTimeout;
   // Checked here so that a bad value fails before anything else; the connection parses it again.
   if (requestTimeout !== undefined) parseRequestTimeout(requestTimeout);
+  checkCopyTo(raw, dryRun);
   const kube: KubeconfigFlags = {};
   if (raw.kubeconfig !== undefined) kube.kubeconfig = raw.kubeconfig;
   if (raw.context !== undefined) kube.context = raw.context;
@@ -203,6 +224,8 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
     tty: raw.tty,
     kube,
     // The pod's pull secrets are the workload's credentials: off with the flag or DISTROLESS_DEBUG_NO_PULL_SECRETS=1.
+    ...(raw.copyTo !== undefined ? { copyTo: raw.copyTo } : {}),
+    ...(raw.rm ? { rm: true } : {}),
     ...(raw.noPullSecrets || /^(1|true|yes)$/i.test(env.DISTROLESS_DEBUG_NO_PULL_SECRETS?.trim() ?? '') ? { pullSecrets: false as const } : {}),
     ...recordOptions(raw, env, dryRun),
   };

@@ -42,6 +42,20 @@ export function onShutdown(f: () => void): () => void {
   return () => cleanups.delete(f);
 }
 
+const asyncCleanups = new Set<() => Promise<unknown>>();
+/** How long the process waits for asynchronous cleanups (e.g. deleting a --copy-to copy) before it exits anyway. */
+export const ASYNC_CLEANUP_MS = 5000;
+
+/**
+ * Runs `f` before the process ends on a signal or crash, and waits for it (at
+ * most ASYNC_CLEANUP_MS): for work in the cluster that must not be left
+ * behind, like the pod `--copy-to --rm` made.
+ */
+export function onShutdownAsync(f: () => Promise<unknown>): () => void {
+  asyncCleanups.add(f);
+  return () => asyncCleanups.delete(f);
+}
+
 let ending: number | undefined;
 
 /**
@@ -74,6 +88,14 @@ export async function endProcess(code: number, message: string, stderr: NodeJS.W
   }
   restoreTerminals();
   stderr.write(`${freshLine()}${message}\n`);
+  if (asyncCleanups.size > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...asyncCleanups].map((f) => f())),
+      new Promise((resolve) => (timer = setTimeout(resolve, ASYNC_CLEANUP_MS))),
+    ]);
+    clearTimeout(timer);
+  }
   await killChildren();
   process.exit(code);
 }

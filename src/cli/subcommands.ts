@@ -16,6 +16,7 @@ const SUBCOMMANDS: Record<string, SubcommandLoader> = {
   // name: () => import('../commands/name/main.js'),
   list: () => import('../commands/list/main.js'),
   stop: () => import('../commands/stop/main.js'),
+  cp: () => import('../commands/cp/main.js'),
 };
 
 export function subcommandOf(argv: string[]): SubcommandLoader | undefined {

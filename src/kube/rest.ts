@@ -83,6 +83,14 @@ export class KubeClient {
     return (text ? JSON.parse(text) : {}) as T;
   }
 
+  /** A GET whose answer is text, not JSON (a container's log). */
+  async getText(path: string, query?: Record<string, string | undefined>, timeoutMs = 5000): Promise<string> {
+    const { res, text } = await this.exchange('GET', path, { ...(query ? { query } : {}), timeoutMs });
+    const code = res.statusCode ?? 0;
+    if (code < 200 || code > 299) throw new KubeStatusError(code, parseStatus(text, code), 'GET', path);
+    return text;
+  }
+
   get<T>(path: string, query?: Record<string, string | undefined>, timeoutMs?: number): Promise<T> {
     return this.request<T>('GET', path, { ...(query ? { query } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   }

@@ -82,7 +82,7 @@ export function assertDebuggable(pod: V1Pod, target: Target): void {
   if (phase === 'Succeeded' || phase === 'Failed') {
     // Finished pods never run again: waiting would not help.
     throw new NotRunningError(
-      `pod ${name} has ${phase === 'Succeeded' ? 'completed' : 'failed'} (phase ${phase}) and will not run again; read its output with kubectl logs, or debug a running pod`,
+      `pod ${name} has ${phase === 'Succeeded' ? 'completed' : 'failed'} (phase ${phase}) and will not run again; read its output with kubectl logs, or debug a copy of it with --copy-to NAME`,
     );
   }
   if (phase === 'Unknown') {
@@ -95,7 +95,7 @@ export function assertDebuggable(pod: V1Pod, target: Target): void {
   if (!state?.running) {
     const why = state?.waiting?.reason ?? (state?.terminated ? `terminated (${state.terminated.reason ?? 'exited'})` : 'not started');
     throw new NotRunningError(
-      `container ${target.container} in pod ${name} is not running (${why}); a debugger can only join a running container`,
+      `container ${target.container} in pod ${name} is not running (${why}); a debugger can only join a running container: debug a copy of the pod with --copy-to NAME`,
     );
   }
 }

@@ -27,6 +27,8 @@ export interface ImageUserInput {
   /** whole lookup budget, default 3000 */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** Sees the whole image config once read (--copy-to takes ENTRYPOINT and CMD from it). */
+  onConfig?: (config: Record<string, unknown>) => void;
 }
 
 export type { ImageUser };
@@ -200,6 +202,7 @@ export async function fetchImageUser(input: ImageUserInput): Promise<ImageUser |
       }
     });
     const config = await fetchConfig(client, target, arch);
+    input.onConfig?.(config);
     const inner = config.config;
     const rawUser = inner && typeof inner === 'object' ? (inner as { User?: unknown }).User : undefined;
     if (rawUser !== undefined && typeof rawUser !== 'string') throw new RegistryLookupError('the image config User is not a string');

@@ -34,6 +34,8 @@ export async function lookupImageUser(input: {
   emit: Emit;
   /** --no-pull-secrets (or DISTROLESS_DEBUG_NO_PULL_SECRETS=1) turns this off. */
   pullSecrets?: boolean;
+  /** Sees the image config once read (--copy-to: ENTRYPOINT and CMD). */
+  onConfig?: (config: Record<string, unknown>) => void;
 }): Promise<ImageUser | undefined> {
   const { pod, target, kube, emit } = input;
   const status = containerStatus(pod, target.container);
@@ -70,6 +72,7 @@ export async function lookupImageUser(input: {
       if (secrets.length > 0) emit({ kind: 'info', text: announcement(secrets, host) });
     },
     log: (line) => emit({ kind: 'debug', text: line }),
+    ...(input.onConfig ? { onConfig: input.onConfig } : {}),
   });
 }
 

@@ -14,6 +14,8 @@ import { targetGoneReason } from '../plan/target-gone.js';
 import { chooseTarget, describeTargetChoice } from '../plan/target.js';
 import type { Emit } from '../progress/events.js';
 import { lookupImageUser, needsImageUser } from './image-identity.js';
+import { isRunning } from '../plan/not-running.js';
+import { explainNotRunning } from './not-running.js';
 import { openSession } from './open.js';
 import { printPlan } from './output.js';
 import { ReplayableInput } from './replay-input.js';
@@ -41,6 +43,18 @@ export interface RunClient {
 
 type Timed = <T>(phase: string, f: () => Promise<T>) => Promise<T>;
 
+/**
+ * What a caller that is not the interactive session (cp) changes about a
+ * run; everything else (reuse, identity, checks, retries, signals) is the
+ * session's own machinery.
+ */
+export interface RunHooks {
+  /** The caller needs exec (its stream cannot go through attach): the error when only attach is allowed. */
+  execOnly?: () => Error;
+  /** Piped stdin kept for a retried exec at most this many bytes (ReplayableInput's default otherwise). */
+  replayLimit?: number;
+}
+
 /** Loads the kubeconfig the kubectl way and opens a client on it. */
 export async function connect(options: Options, io: RunIO, timed: Timed): Promise<RunClient> {
   const { emit } = io;
@@ -55,7 +69,7 @@ export async function connect(options: Options, io: RunIO, timed: Timed): Promis
 }
 
 /** One debugging session, start to end. Returns the exit code. */
-export async function runDebug(options: Options, io: RunIO, client?: RunClient): Promise<number> {
+export async function runDebug(options: Options, io: RunIO, client?: RunClient, hooks: RunHooks = {}): Promise<number> {
   const { emit } = io;
   const timed: Timed = async (phase, f) => {
     const t0 = performance.now();
@@ -68,7 +82,7 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient):
   // --record: the file is made first, so a path that cannot be written fails before anything changes.
   const recorder = options.record && options.dryRun === 'none' ? startRecording(options, io) : undefined;
   try {
-    return await debugWith(options, io, timed, client);
+    return await debugWith(options, io, timed, client, hooks);
   } finally {
     recorder?.close();
   }
@@ -91,10 +105,14 @@ function startRecording(options: Options, io: RunIO): SessionRecorder {
   return recorder;
 }
 
-async function debugWith(options: Options, io: RunIO, timed: Timed, client: RunClient | undefined): Promise<number> {
+async function debugWith(options: Options, io: RunIO, timed: Timed, client: RunClient | undefined, hooks: RunHooks): Promise<number> {
   const { emit } = io;
   const { conn, kube } = client ?? (await connect(options, io, timed));
   const ns = conn.namespace;
+  if (options.copyTo !== undefined) {
+    const { runCopyTo } = await import('./copy-to.js');
+    return runCopyTo(options, io, { conn, kube });
+  }
 
   emit({ kind: 'step', text: `Finding ${options.ref.kind === 'pod' ? 'pod' : options.ref.kind} ${options.ref.name}` });
   // Read once, when first needed: on the warm path only if the remembered
@@ -107,17 +125,17 @@ async function debugWith(options: Options, io: RunIO, timed: Timed, client: RunC
   const warm = options.dryRun === 'none' && !options.forceNew && options.ref.kind === 'pod' ? await readWarm(cache.file, cache.key) : undefined;
   // Piped input outlives a refused attempt, a remembered debugger that is gone
   // and a corrected debugger: one replayable copy for the whole run.
-  const replay = options.dryRun === 'none' && sessionShape(options, io.stdin.isTTY === true).stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin) : undefined;
+  const replay = options.dryRun === 'none' && sessionShape(options, io.stdin.isTTY === true).stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin, hooks.replayLimit) : undefined;
   // Who we are (for a new debugger's record, and to say whose debugger a
   // reused one is): asked only once the pod proved debuggable.
   let me: Promise<string> | undefined;
   const self = (): Promise<string> => (me ??= whoAmI(kube, conn.userName));
   try {
     if (warm) {
-      const code = await tryWarm({ warm, podRead, kube, conn, options, io, timed, replay, self });
+      const code = await tryWarm({ warm, podRead, kube, conn, options, io, timed, replay, self, hooks });
       if (code !== undefined) return code;
     }
-    return await debugPod({ pod: await podRead(), kube, conn, options, io, timed, replay, cache, self });
+    return await debugPod({ pod: await podRead(), kube, conn, options, io, timed, replay, cache, self, hooks });
   } finally {
     replay?.close();
   }
@@ -132,6 +150,7 @@ interface Ctx {
   replay: ReplayableInput | undefined;
   /** Who the API server says we are; memoized, never rejects. */
   self: () => Promise<string>;
+  hooks: RunHooks;
 }
 
 /**
@@ -202,10 +221,12 @@ function refusedBeforeRunning(err: unknown): boolean {
 
 /** Plans against the pod, adds or reuses the debugger, runs the session. */
 async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: string } }): Promise<number> {
-  const { pod, kube, conn, options, io, timed, replay } = input;
+  const { pod, kube, conn, options, io, timed, replay, hooks } = input;
   const { emit } = io;
   const ns = conn.namespace;
   const target = chooseTarget(pod, options.container);
+  // A target that is not running is refused below: first say why (its last exit and log).
+  if (!isRunning(pod, target.container)) await explainNotRunning(kube, pod, target.container, emit);
   const imageUser = needsImageUser(pod, target, options.uid)
     ? await timed('image user', () => lookupImageUser({ kube, pod, target, env: io.env, emit, ...(options.pullSecrets === false ? { pullSecrets: false } : {}) }))
     : undefined;
@@ -224,7 +245,7 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
   let psaLevel: PsaLevel | undefined;
   if (plan.action.kind === 'create' || options.dryRun !== 'none') {
     const made = newRecord(input.self, options.reason);
-    ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, plan, planFor, emit, timed));
+    ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, plan, planFor, emit, timed, hooks));
     // planFor reads it from here on (a corrected or attach debugger carries it too).
     record = await made;
     plan = planFor(plan.mode, psaLevel);
@@ -256,7 +277,7 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
     } catch (err) {
       if (plan.mode === 'exec' && plan.action.kind === 'reuse' && (await execDenied(kube, ns, err))) {
         // Exec is denied here: a debugger whose main process is the session.
-        ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, planFor('attach', psaLevel), planFor, emit, timed));
+        ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, planFor('attach', psaLevel), planFor, emit, timed, hooks));
         continue;
       }
       if (!(err instanceof IdentityMismatch)) {
@@ -299,6 +320,7 @@ async function checkBeforeCreate(
   planFor: (mode: DebuggerMode, psa: PsaLevel | undefined) => DebugPlan,
   emit: Emit,
   timed: Timed,
+  hooks: RunHooks = {},
 ): Promise<{ plan: DebugPlan; psaLevel: PsaLevel | undefined }> {
   const [psaLevel, canPatch, canExec, canAttach] = await timed('checks', () =>
     Promise.all([
@@ -309,6 +331,7 @@ async function checkBeforeCreate(
     ]),
   );
   const mode: DebuggerMode = canExec && plan.mode === 'exec' ? 'exec' : 'attach';
+  if (mode === 'attach' && hooks.execOnly) throw hooks.execOnly();
   if (mode === 'attach') emit({ kind: 'info', text: 'exec is not allowed here (create pods/exec); attaching to the debugger instead' });
   const next = planFor(mode, psaLevel);
   if (options.dryRun === 'none') {

@@ -22,7 +22,9 @@ export type Group =
   | '--dry-run'
   | 'Target state'
   | 'Access'
-  | 'The record, list and stop';
+  | 'The record, list and stop'
+  | 'cp'
+  | '--copy-to';
 
 /** Fixture pods in namespace demo (fresh per run), and what they are. */
 export const FIXTURE_PODS = {
@@ -286,9 +288,9 @@ export const CASES: BadInputCase[] = [
 
   // The target's state.
   { title: 'a Pending pod', group: 'Target state', args: ['-n', 'demo', '{pending}', '--', 'true'], code: NOT_RUNNING, line: 'error: pod {pending} is Pending, not Running; wait for it to start or pick a running pod', unchanged: 'pending' },
-  { title: 'a Succeeded pod', group: 'Target state', args: ['-n', 'demo', '{succeeded}', '--', 'true'], code: NOT_RUNNING, line: 'error: pod {succeeded} has completed (phase Succeeded) and will not run again; read its output with kubectl logs, or debug a running pod', unchanged: 'succeeded' },
-  { title: 'a Failed pod', group: 'Target state', args: ['-n', 'demo', '{failed}', '--', 'true'], code: NOT_RUNNING, line: 'error: pod {failed} has failed (phase Failed) and will not run again; read its output with kubectl logs, or debug a running pod', unchanged: 'failed' },
-  { title: 'a container in CrashLoopBackOff', group: 'Target state', args: ['-n', 'demo', '{crash}', '--', 'true'], code: NOT_RUNNING, line: 'error: container app in pod {crash} is not running (CrashLoopBackOff); a debugger can only join a running container', unchanged: 'crash' },
+  { title: 'a Succeeded pod', group: 'Target state', args: ['-n', 'demo', '{succeeded}', '--', 'true'], code: NOT_RUNNING, line: 'error: pod {succeeded} has completed (phase Succeeded) and will not run again; read its output with kubectl logs, or debug a copy of it with --copy-to NAME', unchanged: 'succeeded' },
+  { title: 'a Failed pod', group: 'Target state', args: ['-n', 'demo', '{failed}', '--', 'true'], code: NOT_RUNNING, line: 'error: pod {failed} has failed (phase Failed) and will not run again; read its output with kubectl logs, or debug a copy of it with --copy-to NAME', unchanged: 'failed' },
+  { title: 'a container in CrashLoopBackOff', group: 'Target state', args: ['-n', 'demo', '{crash}', '--', 'true'], code: NOT_RUNNING, line: 'error: container app in pod {crash} is not running (CrashLoopBackOff); a debugger can only join a running container: debug a copy of the pod with --copy-to NAME', unchanged: 'crash' },
   { title: 'a terminating pod', group: 'Target state', args: ['-n', 'demo', '{terminating}', '--', 'true'], code: NOT_RUNNING, line: 'error: pod {terminating} is terminating; debug a pod that is not being deleted', unchanged: 'terminating' },
 
   // Access.
@@ -318,6 +320,29 @@ export const CASES: BadInputCase[] = [
   { title: 'stop with a pod and --all', group: 'The record, list and stop', quiet: false, args: ['stop', '-n', 'demo', '{running}', '--all'], code: USAGE, line: 'error: stop takes either POD [DEBUGGER...] or --all, not both; see kubectl distroless-debug stop --help' },
   { title: 'stop -A without --all', group: 'The record, list and stop', quiet: false, args: ['stop', '-A', '{running}'], code: USAGE, line: 'error: -A/--all-namespaces goes with --all: stop --all -A stops every running debugger everywhere' },
   { title: 'stop a debugger the pod does not have', group: 'The record, list and stop', quiet: false, args: ['stop', '-n', 'demo', '{running}', 'distroless-debug-nope'], code: NOT_FOUND, line: 'error: debugger "distroless-debug-nope" not found in pod {running} (namespace demo); its debuggers are: none' },
+
+  // cp: operands and local paths, checked before anything changes in the cluster.
+  { title: 'cp without operands', group: 'cp', quiet: false, args: ['cp', '-q'], code: USAGE, line: 'error: cp needs a source and a destination, got none; e.g. cp POD:/etc/app.conf ./app.conf or cp ./app.conf POD:/tmp/' },
+  { title: 'cp with one operand', group: 'cp', quiet: false, args: ['cp', '-q', '{running}:/etc'], code: USAGE, line: 'error: cp needs a source and a destination, got "{running}:/etc"; e.g. cp POD:/etc/app.conf ./app.conf or cp ./app.conf POD:/tmp/' },
+  { title: 'cp between two pods', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'demo', '{running}:/etc/app-secret', '{running}:/tmp/x'], code: USAGE, line: 'error: both "{running}:/etc/app-secret" and "{running}:/tmp/x" name a pod; one side of cp must be a local path', unchanged: 'running' },
+  { title: 'cp between two local paths', group: 'cp', quiet: false, args: ['cp', '-q', './a', './b'], code: USAGE, line: 'error: neither "./a" nor "./b" names a pod; write the pod side as POD:/path (or deploy/NAME:/path)' },
+  { title: 'cp with a pod and no path', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'demo', '{running}:', '{dir}/x'], code: USAGE, line: 'error: "{running}:" has no path after ":"; write POD:/path, e.g. {running}:/etc', unchanged: 'running' },
+  { title: 'cp with a command after --', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'demo', '{running}:/etc', '{dir}/x', '--', 'ls'], code: USAGE, line: 'error: cp takes no command after --; write cp SOURCE DESTINATION, e.g. cp POD:/etc/app.conf .', unchanged: 'running' },
+  { title: 'cp with --dry-run', group: 'cp', quiet: false, args: ['cp', '-q', '--dry-run', '-n', 'demo', '{running}:/etc', '{dir}/x'], code: USAGE, line: 'error: --dry-run does not apply to cp; see cp --help', unchanged: 'running' },
+  { title: 'cp with kubectl\'s NAMESPACE/POD and a different -n', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'default', 'demo/{running}:/etc', '{dir}/x'], code: USAGE, line: 'error: "demo/{running}:/etc" names namespace demo but -n says default; give the namespace once', unchanged: 'running' },
+  { title: 'cp out to a local directory that does not exist', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'demo', '{running}:/etc/app-secret', '{dir}/no-such-dir/x'], code: NOT_FOUND, line: 'error: cannot write {dir}/no-such-dir/x: no such file or directory on this machine; check the path', unchanged: 'running' },
+  { title: 'cp in from a local path that does not exist', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'demo', '{dir}/no-such-file', '{running}:/tmp/'], code: NOT_FOUND, line: 'error: cannot read {dir}/no-such-file: no such file or directory on this machine; check the path', unchanged: 'running' },
+  { title: 'cp from a pod that does not exist', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'demo', 'no-such-pod:/etc', '{dir}/x'], code: NOT_FOUND, line: 'error: pod "no-such-pod" not found in namespace "demo"; check the name, or -n/--namespace' },
+  { title: 'cp from a CrashLoopBackOff container', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'demo', '{crash}:/etc/app-secret', '{dir}/x'], code: NOT_RUNNING, line: 'error: container app in pod {crash} is not running (CrashLoopBackOff); a debugger can only join a running container: debug a copy of the pod with --copy-to NAME' },
+
+  // --copy-to and --rm.
+  { title: '--rm without --copy-to', group: '--copy-to', args: ['-n', 'demo', '{crash}', '--rm'], code: USAGE, line: 'error: --rm deletes the copy made by --copy-to NAME; add --copy-to NAME, or drop --rm' },
+  { title: '--copy-to without a name', group: '--copy-to', args: ['-n', 'demo', '{crash}', '--copy-to'], code: USAGE, line: 'error: flag --copy-to needs a value, e.g. --copy-to NAME; see --help' },
+  { title: '--copy-to with a name no pod can have', group: '--copy-to', args: ['-n', 'demo', '{crash}', '--copy-to', 'Bad_Name'], code: USAGE, line: 'error: "Bad_Name" cannot be a --copy-to pod name: names are at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit; check the name' },
+  { title: '--copy-to naming the pod itself', group: '--copy-to', args: ['-n', 'demo', '{crash}', '--copy-to', '{crash}'], code: USAGE, line: 'error: --copy-to {crash} is the pod itself; give the copy a new name, e.g. --copy-to {crash}-debug' },
+  { title: '--copy-to with --dry-run', group: '--copy-to', args: ['-n', 'demo', '{crash}', '--copy-to', 'x-copy', '--dry-run'], code: USAGE, line: 'error: --copy-to does not support --dry-run yet; drop one of them' },
+  { title: '--copy-to with --uid', group: '--copy-to', args: ['-n', 'demo', '{crash}', '--copy-to', 'x-copy', '--uid', '0'], code: USAGE, line: "error: --uid does not apply to --copy-to: the session runs in the copy's app container itself, as the app's identity; drop --uid" },
+  { title: '--copy-to without the right to create pods', group: '--copy-to', args: ['--context', 'debugger', '-n', 'demo', '{crash}', '--copy-to', 'x-copy', '--', 'true'], code: FORBIDDEN, line: 'error: --copy-to needs "create pods" in namespace "demo" (RBAC), which you do not have; ask your cluster admin, or debug a running pod without --copy-to' },
 ];
 
 /** The fixture pod a case must leave without any ephemeral container: the one it names, if any. */

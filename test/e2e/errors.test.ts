@@ -58,7 +58,7 @@ describe('errors', () => {
     const r = await plugin(['-n', ns, pods.crash, '--', 'true']);
     expect(r.code).toBe(68);
     expect(errorLines(r.stderr)).toEqual([
-      expect.stringMatching(new RegExp(`^error: (container app in pod ${pods.crash} is not running \\((CrashLoopBackOff|terminated \\(Error\\))\\); a debugger can only join a running container|pod ${pods.crash} is (Failed|Pending|Succeeded), not Running; wait for it to start or pick a running pod)$`)),
+      expect.stringMatching(new RegExp(`^error: (container app in pod ${pods.crash} is not running \\((CrashLoopBackOff|terminated \\(Error\\))\\); a debugger can only join a running container: debug a copy of the pod with --copy-to NAME|pod ${pods.crash} is (Failed|Pending|Succeeded), not Running; wait for it to start or pick a running pod)$`)),
     ]);
     expect(await ephemeralNames(ns, pods.crash)).toEqual([]);
   });

@@ -73,7 +73,7 @@ describe('exitCodeOf', () => {
     expect(exits).not.toContain(ExitCode.internal);
   });
 
-  it('the ExitCode table itself has distinct values, plugin failures in 64..79', () => {
+  it('the ExitCode table itself has distinct values, plugin failures in 64..80', () => {
     const values = Object.values(ExitCode);
     expect(new Set(values).size).toBe(values.length);
     expect(ExitCode).toEqual({
@@ -94,12 +94,13 @@ describe('exitCodeOf', () => {
       debuggerFailed: 77,
       api: 78,
       internal: 79,
+      copyFailed: 80,
       interrupted: 130,
     });
     for (const [name, v] of Object.entries(ExitCode)) {
       if (name === 'ok' || name === 'interrupted') continue;
       expect(v).toBeGreaterThanOrEqual(64);
-      expect(v).toBeLessThanOrEqual(79);
+      expect(v).toBeLessThanOrEqual(80);
     }
   });
 });

@@ -257,12 +257,12 @@ describe('assertDebuggable', () => {
     {
       name: 'Succeeded',
       pod: debugPod({ phase: 'Succeeded', state: { terminated: { exitCode: 0, reason: 'Completed' } } }),
-      message: 'pod web-1 has completed (phase Succeeded) and will not run again; read its output with kubectl logs, or debug a running pod',
+      message: 'pod web-1 has completed (phase Succeeded) and will not run again; read its output with kubectl logs, or debug a copy of it with --copy-to NAME',
     },
     {
       name: 'Failed',
       pod: debugPod({ phase: 'Failed' }),
-      message: 'pod web-1 has failed (phase Failed) and will not run again; read its output with kubectl logs, or debug a running pod',
+      message: 'pod web-1 has failed (phase Failed) and will not run again; read its output with kubectl logs, or debug a copy of it with --copy-to NAME',
     },
     {
       name: 'no phase',
@@ -273,29 +273,29 @@ describe('assertDebuggable', () => {
       name: 'target waiting in CrashLoopBackOff',
       pod: debugPod({ state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 5m0s' } } }),
       message:
-        'container app in pod web-1 is not running (CrashLoopBackOff); a debugger can only join a running container',
+        'container app in pod web-1 is not running (CrashLoopBackOff); a debugger can only join a running container: debug a copy of the pod with --copy-to NAME',
     },
     {
       name: 'target terminated with a reason',
       pod: debugPod({ state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }),
       message:
-        'container app in pod web-1 is not running (terminated (OOMKilled)); a debugger can only join a running container',
+        'container app in pod web-1 is not running (terminated (OOMKilled)); a debugger can only join a running container: debug a copy of the pod with --copy-to NAME',
     },
     {
       name: 'target terminated without a reason',
       pod: debugPod({ state: { terminated: { exitCode: 1 } } }),
       message:
-        'container app in pod web-1 is not running (terminated (exited)); a debugger can only join a running container',
+        'container app in pod web-1 is not running (terminated (exited)); a debugger can only join a running container: debug a copy of the pod with --copy-to NAME',
     },
     {
       name: 'target waiting without a reason',
       pod: debugPod({ state: { waiting: {} } }),
-      message: 'container app in pod web-1 is not running (not started); a debugger can only join a running container',
+      message: 'container app in pod web-1 is not running (not started); a debugger can only join a running container: debug a copy of the pod with --copy-to NAME',
     },
     {
       name: 'target without status',
       pod: debugPod({ state: null }),
-      message: 'container app in pod web-1 is not running (not started); a debugger can only join a running container',
+      message: 'container app in pod web-1 is not running (not started); a debugger can only join a running container: debug a copy of the pod with --copy-to NAME',
     },
   ])('refuses $name', ({ pod, message }) => {
     let caught: unknown;

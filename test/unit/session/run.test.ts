@@ -79,9 +79,9 @@ describe('runDebug with its own client', () => {
     expect(r.seen.filter((s) => s.path.endsWith('selfsubjectaccessreviews'))).toHaveLength(3);
   });
 
-  it('a finished pod is refused before anything else is asked or changed', async () => {
+  it('a finished pod is refused before anything else is asked or changed (its last log is read to say why)', async () => {
     const r = await run(pod('Succeeded'), { dryRun: 'none' });
     await expect(r.result).rejects.toBeInstanceOf(NotRunningError);
-    expect(r.seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /api/v1/namespaces/ns/pods/web']);
+    expect(r.seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /api/v1/namespaces/ns/pods/web', 'GET /api/v1/namespaces/ns/pods/web/log']);
   });
 });

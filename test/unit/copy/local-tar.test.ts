@@ -1,0 +1,154 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPacker, localUnpacker } from '../../../src/copy/local-tar.js';
+import { PathKindError } from '../../../src/errors.js';
+
+let base: string;
+beforeAll(() => {
+  base = realpathSync(mkdtempSync(join(tmpdir(), 'dd-cp-local-')));
+});
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+let n = 0;
+const fresh = () => {
+  const d = join(base, `case-${++n}`);
+  mkdirSync(d);
+  return d;
+};
+
+type Entry = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; body?: string; linkname?: string; mode?: number; mtime?: Date };
+
+function archive(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const e of entries) {
+    const { body, ...h } = e;
+    if (body !== undefined) pack.entry({ type: 'file', mode: 0o644, ...h }, body);
+    else pack.entry({ mode: 0o755, ...h });
+  }
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  return new Promise<Buffer>((resolve) => {
+    pack.on('data', (c) => chunks.push(c as Buffer));
+    pack.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+async function unpack(bytes: Promise<Buffer>, dest: string, top: string) {
+  const warnings: string[] = [];
+  const u = localUnpacker({ dest, top, warn: (l) => warnings.push(l) });
+  await pipeline(Readable.from([await bytes]), u.input);
+  const result = await u.done;
+  return { result, warnings };
+}
+
+describe('unpacking what the pod sends', () => {
+  it('files, directories and links, with modes and times', async () => {
+    const dest = fresh();
+    const t = new Date('2021-02-03T04:05:06Z');
+    const { result, warnings } = await unpack(
+      archive([
+        { name: './d/', type: 'directory', mode: 0o750, mtime: t },
+        { name: './d/a', body: 'a', mode: 0o600, mtime: t },
+        { name: './d/l', type: 'symlink', linkname: 'a' },
+        { name: './d/h', type: 'link', linkname: './d/a' },
+      ]),
+      dest,
+      'd',
+    );
+    expect(warnings).toEqual([]);
+    expect(result.entries).toBe(4);
+    expect(readFileSync(join(dest, 'd', 'a'), 'utf8')).toBe('a');
+    expect(lstatSync(join(dest, 'd', 'a')).mode & 0o777).toBe(0o600);
+    expect(lstatSync(join(dest, 'd', 'a')).mtime.getTime()).toBe(t.getTime());
+    expect(lstatSync(join(dest, 'd')).mode & 0o777).toBe(0o750);
+    expect(lstatSync(join(dest, 'd')).mtime.getTime()).toBe(t.getTime());
+    expect(readlinkSync(join(dest, 'd', 'l'))).toBe('a');
+    expect(lstatSync(join(dest, 'd', 'h')).nlink).toBe(2);
+  });
+
+  it('a new name when the destination does not exist', async () => {
+    const dest = fresh();
+    await unpack(archive([{ name: './app-secret', body: 's' }]), join(dest, 'copy'), 'app-secret');
+    expect(readFileSync(join(dest, 'copy'), 'utf8')).toBe('s');
+  });
+
+  it('refuses every way out of the destination', async () => {
+    const dest = fresh();
+    const outside = join(base, 'outside');
+    const { warnings } = await unpack(
+      archive([
+        { name: './d/', type: 'directory' },
+        { name: './d/../../escape', body: 'x' },
+        { name: '/etc/abs', body: 'x' },
+        { name: './d/up', type: 'symlink', linkname: '../../outside' },
+        { name: './d/etc', type: 'symlink', linkname: '/etc' },
+        { name: './d/etc/passwd', body: 'x' },
+        { name: './other', body: 'x' },
+        { name: './d/h', type: 'link', linkname: '/etc/passwd' },
+      ]),
+      dest,
+      'd',
+    );
+    expect(warnings).toHaveLength(7);
+    expect(warnings.every((w) => /^refused /.test(w))).toBe(true);
+    expect(existsSync(outside)).toBe(false);
+    expect(existsSync(join(base, 'escape'))).toBe(false);
+    expect(existsSync(join(dest, 'd', 'etc'))).toBe(false);
+  });
+
+  it('never writes through a link that was already there', async () => {
+    const dest = fresh();
+    const victim = join(fresh(), 'victim');
+    writeFileSync(victim, 'keep');
+    mkdirSync(join(dest, 'd'));
+    symlinkSync(victim, join(dest, 'd', 'f'));
+    symlinkSync(join(base), join(dest, 'd', 'sub'));
+    const { warnings } = await unpack(
+      archive([
+        { name: './d/', type: 'directory' },
+        { name: './d/f', body: 'new' },
+        { name: './d/sub/x', body: 'x' },
+      ]),
+      dest,
+      'd',
+    );
+    expect(readFileSync(victim, 'utf8')).toBe('keep');
+    expect(readFileSync(join(dest, 'd', 'f'), 'utf8')).toBe('new');
+    expect(existsSync(join(base, 'x'))).toBe(false);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('a directory onto a file is refused', async () => {
+    const dest = fresh();
+    writeFileSync(join(dest, 'f'), 'x');
+    await expect(unpack(archive([{ name: './d/', type: 'directory' }]), join(dest, 'f'), 'd')).rejects.toBeInstanceOf(PathKindError);
+  });
+});
+
+describe('packing local files', () => {
+  it('what BusyBox tar reads back: names, modes, links; links out refused', async () => {
+    const src = join(fresh(), 'tree');
+    mkdirSync(join(src, 'sub'), { recursive: true });
+    writeFileSync(join(src, 'sub', 'x'), 'xx');
+    chmodSync(join(src, 'sub', 'x'), 0o640);
+    utimesSync(join(src, 'sub', 'x'), new Date('2020-01-01T00:00:00Z'), new Date('2020-01-01T00:00:00Z'));
+    symlinkSync('sub/x', join(src, 'in'));
+    symlinkSync('/etc/passwd', join(src, 'out'));
+    const warnings: string[] = [];
+    const p = await localPacker(src, (l) => warnings.push(l));
+    expect(p).toMatchObject({ name: 'tree', kind: 'd', size: 2 });
+    expect(warnings).toEqual(['refused "tree/out": it is a link to "/etc/passwd"; it would land outside the destination']);
+    const chunks: Buffer[] = [];
+    for await (const c of p.stream) chunks.push(c as Buffer);
+    const listing = spawnSync('/bin/busybox', ['tar', '-tv', '-f', '-'], { input: Buffer.concat(chunks) }).stdout.toString('utf8');
+    expect(listing).toMatch(/-rw-r----- .* 2 2020-01-01 00:00:00 \.\/tree\/sub\/x/);
+    expect(listing).toMatch(/\.\/tree\/in -> sub\/x/);
+    expect(listing).not.toMatch(/out/);
+  });
+});
