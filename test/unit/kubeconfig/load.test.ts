@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, TimeoutError, UsageError } from '../../../src/errors.js';
 import { loadConnection, parseRequestTimeout, redactHeaders, type KubeconfigFlags } from '../../../src/kubeconfig/load.js';
+import { TunnelAgent } from '../../../src/kubeconfig/tunnel-agent.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -251,9 +252,17 @@ describe('loadConnection: requestOptions', () => {
 
   it.each<[string, string, KubeconfigFlags, Record<string, string | string[]>]>([
     ['--as', '    token: t', { as: 'jane' }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane' }],
-    ['--as with one --as-group', '    token: t', { as: 'jane', asGroups: ['dev'] }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane', 'Impersonate-Group': 'dev' }],
+    ['--as with one --as-group', '    token: t', { as: 'jane', asGroups: ['dev'] }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane', 'Impersonate-Group': ['dev'] }],
+    ['--as-uid', '    token: t', { as: 'jane', asUid: '42' }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane', 'Impersonate-Uid': '42' }],
+    [
+      'kubeconfig as-uid and as-user-extra: one line per value, keys escaped as client-go does',
+      '    token: t\n    as: sam\n    as-uid: u-1\n    as-user-extra: {scopes: [a, b], "example.org/Team X%": [c]}',
+      {},
+      { Authorization: 'Bearer t', 'Impersonate-User': 'sam', 'Impersonate-Uid': 'u-1', 'Impersonate-Extra-scopes': ['a', 'b'], 'Impersonate-Extra-example.org%2FTeam%20X%25': ['c'] },
+    ],
+    ['kubeconfig as-groups without as: no impersonation (client-go)', '    token: t\n    as-groups: [g]', {}, { Authorization: 'Bearer t' }],
     ['several groups are several header lines', '    token: t', { as: 'jane', asGroups: ['a', 'b'] }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane', 'Impersonate-Group': ['a', 'b'] }],
-    ['kubeconfig as/as-groups', '    token: t\n    as: sam\n    as-groups: [g]', {}, { Authorization: 'Bearer t', 'Impersonate-User': 'sam', 'Impersonate-Group': 'g' }],
+    ['kubeconfig as/as-groups', '    token: t\n    as: sam\n    as-groups: [g]', {}, { Authorization: 'Bearer t', 'Impersonate-User': 'sam', 'Impersonate-Group': ['g'] }],
     ['--as beats kubeconfig as', '    token: t\n    as: sam', { as: 'jane' }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane' }],
     ['basic auth becomes a header', '    username: admin\n    password: secret', {}, { Authorization: `Basic ${b64('admin:secret')}` }],
   ])('headers: %s', async (_name, user, flags, headers) => {
@@ -277,10 +286,31 @@ describe('loadConnection: requestOptions', () => {
     expect((await conn.requestOptions()).headers).toEqual({ Authorization: 'Bearer two' });
   });
 
-  it('keeps the proxy agent when proxy-url is set', async () => {
+  it('proxy-url http: our keep-alive tunnel agent (one CONNECT per connection), and it beats HTTPS_PROXY', async () => {
     const file = await write('proxy.yaml', config({ user: '    token: t', cluster: '{server: "https://h", proxy-url: "http://proxy:3128"}' }));
+    const conn = await loadConnection({ kubeconfig: file }, { HTTPS_PROXY: 'http://other:1' });
+    const opts = await conn.requestOptions();
+    expect(opts.agent).toBeInstanceOf(TunnelAgent);
+    expect((opts.agent as TunnelAgent).proxy.host).toBe('proxy:3128');
+    expect(conn.proxy).toBe('http://proxy:3128');
+    // The same agent for every call: its pooled tunnels are reused.
+    expect((await conn.requestOptions()).agent).toBe(opts.agent);
+  });
+
+  it('proxy-url socks5 stays with client-node', async () => {
+    const file = await write('socks.yaml', config({ user: '    token: t', cluster: '{server: "https://h", proxy-url: "socks5://proxy:1080"}' }));
     const opts = await (await loadConnection({ kubeconfig: file }, {})).requestOptions();
-    expect(opts.agent?.constructor.name).toBe('HttpsProxyAgent');
+    expect(opts.agent?.constructor.name).toBe('SocksProxyAgent');
+  });
+
+  it('HTTPS_PROXY applies, NO_PROXY and loopback bypass it', async () => {
+    const file = await write('envproxy.yaml', config({ user: '    token: t', cluster: '{server: "https://kube.example:6443"}' }));
+    const viaEnv = await (await loadConnection({ kubeconfig: file }, { https_proxy: 'proxy.corp:3128' })).requestOptions();
+    expect((viaEnv.agent as TunnelAgent).proxy.href).toBe('http://proxy.corp:3128/');
+    const bypass = await (await loadConnection({ kubeconfig: file }, { HTTPS_PROXY: 'proxy.corp:3128', NO_PROXY: '.example' })).requestOptions();
+    expect(bypass.agent).not.toBeInstanceOf(TunnelAgent);
+    const local = await write('localproxy.yaml', config({ user: '    token: t', cluster: '{server: "https://127.0.0.1:6443"}' }));
+    expect((await (await loadConnection({ kubeconfig: local }, { HTTPS_PROXY: 'proxy.corp:3128' })).requestOptions()).agent).not.toBeInstanceOf(TunnelAgent);
   });
 });
 
