@@ -37,4 +37,6 @@ export interface Options {
   kube: KubeconfigFlags;
   /** false: never read the pod's pull secrets (--no-pull-secrets); absent: read them when allowed. */
   pullSecrets?: false;
+  /** Said once under -v: kubectl flags that were accepted but cannot apply to a plugin. */
+  notes?: string[];
 }
