@@ -44,7 +44,11 @@ export function overrideCluster(cluster: RawCluster, o: ConnectionOverrides): Ra
 
 export function overrideUser(user: RawUser, o: ConnectionOverrides): RawUser {
   const out: RawUser = { ...user };
-  if (o.token) out.token = o.token;
+  if (o.token) {
+    // The flag replaces the entry's token source, tokenFile included (clientcmd sets both from the flags).
+    out.token = o.token;
+    delete out.tokenFile;
+  }
   if (o.clientCertificate) out['client-certificate'] = o.clientCertificate;
   if (o.clientKey) out['client-key'] = o.clientKey;
   if (o.username) out.username = o.username;

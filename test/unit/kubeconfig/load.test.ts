@@ -391,3 +391,67 @@ describe('loadConnection: a hanging exec credential plugin (defect 15)', () => {
     for (const pid of pids) expect(['gone', 'Z']).toContain(await state(pid));
   });
 });
+
+describe('loadConnection: in-cluster and kubectl connection flags', () => {
+  async function saDir(name: string, files: Record<string, string>): Promise<string> {
+    for (const [f, text] of Object.entries(files)) await write(`${name}/${f}`, text);
+    return join(dir, name);
+  }
+  const noKubeconfig = () => ({ KUBECONFIG: join(dir, 'none.yaml'), HOME: join(dir, 'nohome') });
+
+  it('no kubeconfig + KUBERNETES_SERVICE_HOST/PORT + a token: the ServiceAccount, token re-read as it rotates', async () => {
+    const sa = await saDir('sa1', { token: 'tok-1\n', 'ca.crt': 'CA', namespace: 'team-a\n' });
+    const env = { ...noKubeconfig(), KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', DISTROLESS_DEBUG_TEST_SA_DIR: sa };
+    const conn = await loadConnection({}, env);
+    expect({ server: conn.server, namespace: conn.namespace, context: conn.contextName }).toEqual({ server: 'https://10.96.0.1:443', namespace: 'team-a', context: 'in-cluster' });
+    const opts = await conn.requestOptions();
+    expect([opts.headers, String(opts.ca)]).toEqual([{ Authorization: 'Bearer tok-1' }, 'CA']);
+    await write('sa1/token', 'tok-2\n');
+    expect((await conn.requestOptions()).headers).toEqual({ Authorization: 'Bearer tok-2' });
+  });
+
+  it('in-cluster: POD_NAMESPACE beats the file, -n beats both, --server/--token override, IPv6 hosts are bracketed', async () => {
+    const sa = await saDir('sa2', { token: 't', namespace: 'file-ns' });
+    const env = { ...noKubeconfig(), KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443', DISTROLESS_DEBUG_TEST_SA_DIR: sa };
+    expect((await loadConnection({}, { ...env, POD_NAMESPACE: 'env-ns' })).namespace).toBe('env-ns');
+    expect((await loadConnection({ namespace: 'flag-ns' }, { ...env, POD_NAMESPACE: 'env-ns' })).namespace).toBe('flag-ns');
+    const c = await loadConnection({ token: 'flag-token' }, env);
+    expect(c.server).toBe('https://[fd00::1]:6443');
+    expect((await c.requestOptions()).headers).toEqual({ Authorization: 'Bearer flag-token' });
+  });
+
+  it('a kubeconfig wins over in-cluster; no token file means no in-cluster', async () => {
+    const file = await write('ic-kubeconfig.yaml', config({ user: '    token: k' }));
+    const sa = await saDir('sa3', { token: 't' });
+    const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', DISTROLESS_DEBUG_TEST_SA_DIR: sa };
+    expect((await loadConnection({}, { ...env, KUBECONFIG: file })).server).toBe('https://127.0.0.1:6443');
+    await expect(loadConnection({}, { ...noKubeconfig(), ...env, DISTROLESS_DEBUG_TEST_SA_DIR: join(dir, 'no-sa') })).rejects.toThrow(/^no kubeconfig found/);
+  });
+
+  it('--server, --token and --certificate-authority without any kubeconfig', async () => {
+    const ca = await write('flags-ca.crt', 'FLAG-CA');
+    const conn = await loadConnection({ server: 'https://h:6443', token: 'tt', certificateAuthority: ca, namespace: 'x' }, noKubeconfig());
+    const opts = await conn.requestOptions();
+    expect({ server: conn.server, ns: conn.namespace, auth: opts.headers, ca: String(opts.ca) }).toEqual({ server: 'https://h:6443', ns: 'x', auth: { Authorization: 'Bearer tt' }, ca: 'FLAG-CA' });
+  });
+
+  it('--insecure-skip-tls-verify drops the kubeconfig CA; --server clears kubeconfig tls-server-name unless --tls-server-name', async () => {
+    const file = await write('ovr.yaml', config({ user: '    token: k', cluster: '{server: "https://h", certificate-authority-data: Q0E=, tls-server-name: old}' }));
+    const a = await (await loadConnection({ kubeconfig: file, insecureSkipTlsVerify: true }, {})).requestOptions();
+    expect([a.ca, a.rejectUnauthorized, a.servername]).toEqual([undefined, false, 'old']);
+    const b = await (await loadConnection({ kubeconfig: file, server: 'https://other' }, {})).requestOptions();
+    expect([String(b.ca), b.servername]).toEqual(['CA', undefined]);
+    const c = await (await loadConnection({ kubeconfig: file, server: 'https://other', tlsServerName: 'new' }, {})).requestOptions();
+    expect(c.servername).toBe('new');
+  });
+
+  it('a token and a username/password at once is refused, as client-go does', async () => {
+    const file = await write('mix.yaml', config({ user: '    token: k' }));
+    await expectError(loadConnection({ kubeconfig: file, username: 'u', password: 'p' }, {}), ConfigError, 'user "u" (context "ctx") has both a bearer token and a username/password; use one of them');
+  });
+
+  it('a missing certificate-authority file names the cluster entry', async () => {
+    const file = await write('noca.yaml', config({ user: '    token: k', cluster: '{server: "https://h", certificate-authority: missing-ca.crt}' }));
+    await expectError((await loadConnection({ kubeconfig: file }, {})).requestOptions(), ConfigError, `cannot read the certificate-authority file ${join(dir, 'missing-ca.crt')} of cluster "c" (context "ctx") (file not found); fix the path in that entry`);
+  });
+});
