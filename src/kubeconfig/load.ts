@@ -332,6 +332,10 @@ export async function loadConnection(
   if (flags.asUid && !user.as) {
     throw new UsageError('--as-uid needs a user to impersonate; pass --as USER too');
   }
+  if (!user.as && (user['as-groups']?.length || user['as-uid'] || Object.keys(user['as-user-extra'] ?? {}).length)) {
+    // kubectl refuses it too ("requesting uid, groups or user-extra ... without impersonating a user").
+    throw new ConfigError(`${names.user} sets as-groups, as-uid or as-user-extra without as: nobody to impersonate; add as: USER to that entry or pass --as`);
+  }
   if ((user.username !== undefined || user.password !== undefined) && (user.token || user.tokenFile)) {
     // client-go refuses the mix ("username/password or bearer token may be set, but not both").
     throw new ConfigError(`${names.user} has both a bearer token and a username/password; use one of them`);

@@ -8,6 +8,7 @@ import { Agent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http
 import type { RequestOptions } from 'node:https';
 import WebSocket, { type ClientOptions } from 'ws';
 import { ApiError, ConfigError, ConnectionLostError, type DebugError, DebugError as DebugErrorClass, ForbiddenError, NotFoundError, StreamRefusedError, TimeoutError } from '../errors.js';
+import { connectionError } from '../kubeconfig/transport-errors.js';
 import { PROTOCOL_V4, PROTOCOL_V5, buildStreamUrl, describeStreamUrl, type StreamRequest } from './request.js';
 
 /**
@@ -121,7 +122,9 @@ function connectError(req: StreamRequest, err: Error, details: string[]): DebugE
   // Already a message with a next step (e.g. the proxy refused the tunnel).
   if (err instanceof DebugErrorClass) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  if (/CERT|SIGNATURE|ISSUER|SELF_SIGNED|ERR_TLS_CERT_ALTNAME_INVALID/.test(code)) {
+  if (/CERT|SIGNATURE|ISSUER|SELF_SIGNED|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_WRONG_VERSION_NUMBER/.test(code)) {
+    // The same words as for a REST call, naming the cluster entry.
+    if (req.connection) return connectionError(req.connection, err as NodeJS.ErrnoException);
     return new ConfigError(
       `the API server's certificate at ${host} is not accepted (${code}) while opening the ${req.kind} stream; fix certificate-authority (or tls-server-name) of the cluster entry in kubeconfig`,
       { cause: err, details },

@@ -260,7 +260,6 @@ describe('loadConnection: requestOptions', () => {
       {},
       { Authorization: 'Bearer t', 'Impersonate-User': 'sam', 'Impersonate-Uid': 'u-1', 'Impersonate-Extra-scopes': ['a', 'b'], 'Impersonate-Extra-example.org%2FTeam%20X%25': ['c'] },
     ],
-    ['kubeconfig as-groups without as: no impersonation (client-go)', '    token: t\n    as-groups: [g]', {}, { Authorization: 'Bearer t' }],
     ['several groups are several header lines', '    token: t', { as: 'jane', asGroups: ['a', 'b'] }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane', 'Impersonate-Group': ['a', 'b'] }],
     ['kubeconfig as/as-groups', '    token: t\n    as: sam\n    as-groups: [g]', {}, { Authorization: 'Bearer t', 'Impersonate-User': 'sam', 'Impersonate-Group': ['g'] }],
     ['--as beats kubeconfig as', '    token: t\n    as: sam', { as: 'jane' }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane' }],
@@ -443,6 +442,11 @@ describe('loadConnection: in-cluster and kubectl connection flags', () => {
     expect([String(b.ca), b.servername]).toEqual(['CA', undefined]);
     const c = await (await loadConnection({ kubeconfig: file, server: 'https://other', tlsServerName: 'new' }, {})).requestOptions();
     expect(c.servername).toBe('new');
+  });
+
+  it('kubeconfig as-groups without as is refused, as kubectl does', async () => {
+    const file = await write('asgroups-only.yaml', config({ user: '    token: t\n    as-groups: [g]' }));
+    await expectError(loadConnection({ kubeconfig: file }, {}), ConfigError, 'user "u" (context "ctx") sets as-groups, as-uid or as-user-extra without as: nobody to impersonate; add as: USER to that entry or pass --as');
   });
 
   it('a token and a username/password at once is refused, as client-go does', async () => {
