@@ -53,7 +53,7 @@ Session:
   -o, --output yaml|json      format for --dry-run (default yaml)
   -q, --quiet                 print nothing but the session's own output and errors
   -v, --verbose               details, timings and API calls on stderr (credentials redacted);
-                              kubectl's -v N / --v=N levels are accepted and mean the same
+                              kubectl's -v N and -v=N levels are accepted and mean the same
 Cluster (as kubectl):
       --kubeconfig FILE, --context NAME, --cluster NAME, --user NAME,
   -n, --namespace NS, --as USER, --as-group GROUP, --as-uid UID, --request-timeout D
