@@ -4,6 +4,7 @@
  * client certs, proxy-url) are left to client-node, loaded lazily because
  * importing it costs hundreds of milliseconds.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -225,6 +226,19 @@ async function clientNodeConfig(sel: SelectedContext, cluster: RawCluster, user:
   return kc;
 }
 
+/** At least one PEM block that parses as an X.509 certificate. */
+function hasCertificate(pem: Buffer): boolean {
+  const blocks = pem.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.some((b) => {
+    try {
+      new X509Certificate(b);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export interface EntryNames {
   /** e.g. cluster "local" (context "admin"): who a file or a setting belongs to, for messages. */
   cluster: string;
@@ -241,7 +255,13 @@ export async function staticOptions(
   const pem = async (data: string | undefined, file: string | undefined, field: string, entry: string): Promise<Buffer | undefined> =>
     data ? Buffer.from(data, 'base64') : file ? readEntryFile(file, field, entry) : undefined;
   const ca = await pem(cluster['certificate-authority-data'], cluster['certificate-authority'], 'certificate-authority', names.cluster);
-  if (ca) opts.ca = ca;
+  if (ca) {
+    // OpenSSL silently ignores what is not a certificate, and every connection then fails as "not trusted":
+    // say what is wrong instead (kubectl: "unable to load root certificates").
+    const field = cluster['certificate-authority-data'] ? 'certificate-authority-data' : `certificate-authority file ${cluster['certificate-authority'] ?? ''}`;
+    if (ca.includes('-----BEGIN') && !hasCertificate(ca)) throw new ConfigError(`the ${field} of ${names.cluster} holds no PEM certificate; fix that cluster entry`);
+    opts.ca = ca;
+  }
   if (cluster['insecure-skip-tls-verify']) opts.rejectUnauthorized = false;
   if (cluster['tls-server-name']) opts.servername = cluster['tls-server-name'];
   const cert = await pem(user['client-certificate-data'], user['client-certificate'], 'client-certificate', names.user);
