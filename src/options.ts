@@ -45,4 +45,6 @@ export interface Options {
   copyTo?: string;
   /** --rm: delete the --copy-to copy when the session ends. */
   rm?: boolean;
+  /** Said once under -v: kubectl flags that were accepted but cannot apply to a plugin. */
+  notes?: string[];
 }

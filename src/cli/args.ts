@@ -7,9 +7,17 @@ const STRING_FLAGS = [
   'container', 'image', 'image-pull-policy', 'uid', 'gid', 'profile', 'env', 'timeout',
   'idle-timeout', 'dry-run', 'output',
   'copy-to',
+  // kubectl's global connection flags (same meaning as in kubectl)
+  'server', 'token', 'certificate-authority', 'client-certificate', 'client-key', 'tls-server-name', 'as-uid',
+  'username', 'password',
+  // kubectl's global flags that cannot apply to a plugin: accepted, said once under -v
+  'cache-dir', 'log-flush-frequency', 'vmodule', 'profile-output', 'kuberc',
 ] as const;
-const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty', 'rm'] as const;
-const ALIASES: Record<string, string[]> = { namespace: ['n'], container: ['c'], output: ['o'], quiet: ['q'], verbose: ['v'], tty: ['t'] };
+const BOOLEAN_FLAGS = [
+  'new', 'quiet', 'verbose', 'tty', 'rm',
+  'insecure-skip-tls-verify', 'disable-compression', 'warnings-as-errors', 'match-server-version',
+] as const;
+const ALIASES: Record<string, string[]> = { namespace: ['n'], container: ['c'], output: ['o'], quiet: ['q'], verbose: ['v'], tty: ['t'], server: ['s'] };
 /** The who/when/why record and the session recording (issue 12). */
 const RECORD_STRING_FLAGS = ['reason', 'record'] as const;
 const RECORD_BOOLEAN_FLAGS = ['record-input'] as const;
@@ -38,10 +46,24 @@ const VALUE_HINT: Readonly<Record<(typeof STRING_FLAGS)[number], string>> = {
   'dry-run': 'server',
   output: 'yaml',
   'copy-to': 'NAME',
+  server: 'https://HOST:6443',
+  token: 'TOKEN',
+  'certificate-authority': 'FILE',
+  'client-certificate': 'FILE',
+  'client-key': 'FILE',
+  'tls-server-name': 'NAME',
+  'as-uid': 'UID',
+  username: 'NAME',
+  password: 'PASSWORD',
+  'cache-dir': 'DIR',
+  'log-flush-frequency': '5s',
+  vmodule: 'PATTERN=N',
+  'profile-output': 'FILE',
+  kuberc: 'FILE',
 };
 const RECORD_VALUE_HINT: Readonly<Record<(typeof RECORD_STRING_FLAGS)[number], string>> = { reason: '"INC-1234"', record: 'session.cast' };
 const VALUE_FLAGS = new Set<string>([...STRING_FLAGS, ...RECORD_STRING_FLAGS]);
-const SHORT_VALUE: Readonly<Record<string, string>> = { n: 'namespace', c: 'container', o: 'output' };
+const SHORT_VALUE: Readonly<Record<string, string>> = { n: 'namespace', c: 'container', o: 'output', s: 'server' };
 const SHORT_BOOLEAN: Readonly<Record<string, string>> = { q: 'quiet', v: 'verbose', t: 'tty' };
 
 function needsValue(written: string, long: string): UsageError {
@@ -95,6 +117,8 @@ export function normalizeArgv(argv: string[]): string[] {
       continue;
     }
     if (/^(-v|--v)(=\d+)?$/.test(a)) {
+      // kubectl's -v takes a level, also as the next word ("-v 6"): a number there is the level, not a target.
+      if (!a.includes('=') && /^\d+$/.test(argv[i + 1] ?? '')) i++;
       out.push('--verbose');
       continue;
     }
@@ -214,6 +238,7 @@ export function parseArgs(argv: string[]): RawArgs {
     ...(last(parsed['copy-to']) !== undefined ? { copyTo: last(parsed['copy-to']) } : {}),
     ...(parsed['rm'] === true ? { rm: true } : {}),
     ...recordArgs(parsed, last),
+    ...kubectlGlobals(parsed, last, bool),
   };
 }
 
@@ -227,3 +252,24 @@ function recordArgs(parsed: Parsed, last: (v: string | string[] | boolean | unde
     ...(parsed['record-input'] === true ? { recordInput: true } : {}),
   };
 }
+
+/** The kubectl global flags given, by their kubectl names (only those present). */
+function kubectlGlobals(
+  parsed: Parsed,
+  last: (v: string | string[] | boolean | undefined) => string | undefined,
+  bool: (v: string | string[] | boolean | undefined) => boolean | undefined,
+): Pick<RawArgs, 'kubectlFlags'> {
+  const flags: Record<string, string | boolean> = {};
+  for (const name of KUBECTL_GLOBALS) {
+    const v = parsed[name];
+    const value = typeof v === 'boolean' ? bool(v) : last(v);
+    if (value !== undefined) flags[name] = value;
+  }
+  return Object.keys(flags).length > 0 ? { kubectlFlags: flags } : {};
+}
+
+const KUBECTL_GLOBALS = [
+  'server', 'token', 'certificate-authority', 'client-certificate', 'client-key', 'tls-server-name', 'as-uid', 'username', 'password',
+  'cache-dir', 'log-flush-frequency', 'vmodule', 'profile-output', 'kuberc',
+  'insecure-skip-tls-verify', 'disable-compression', 'warnings-as-errors', 'match-server-version',
+] as const;

@@ -38,7 +38,9 @@ Debugger:
       --image-pull-policy P   Always | IfNotPresent | Never
       --uid ID, --gid ID      run as this identity instead of the detected one (--gid needs --uid)
       --profile P             auto | restricted | baseline | general (default auto: the least
-                              privilege that opens the target, within the namespace's Pod Security)
+                              privilege that opens the target, within the namespace's Pod Security).
+                              Not kubectl's --profile (cpu/heap profiling of kubectl itself), which
+                              does not apply to a plugin
       --env NAME=VALUE        extra environment for the debugger (repeatable; DD_* is reserved)
       --new                   always add a new debugger, never reuse a running one
       --timeout D             how long to wait for the debugger to start (default 2m; 0 = no limit)
@@ -50,7 +52,8 @@ Session:
       --dry-run[=client|server]  print the plan, change nothing (server: the API server validates it)
   -o, --output yaml|json      format for --dry-run (default yaml)
   -q, --quiet                 print nothing but the session's own output and errors
-  -v, --verbose               details, timings and API calls on stderr (credentials redacted)
+  -v, --verbose               details, timings and API calls on stderr (credentials redacted);
+                              kubectl's -v N and -v=N levels are accepted and mean the same
 Record (issue 12):
       --reason TEXT           why, kept in a new debugger's spec with who opened it and when
                               (env DISTROLESS_DEBUG_REASON; shown by list)
@@ -62,8 +65,17 @@ Crash-looping or completed target:
       --rm                    delete the --copy-to copy when the session ends
 Cluster (as kubectl):
       --kubeconfig FILE, --context NAME, --cluster NAME, --user NAME,
-  -n, --namespace NS, --as USER, --as-group GROUP, --request-timeout D
+  -n, --namespace NS, --as USER, --as-group GROUP, --as-uid UID, --request-timeout D
                               (--request-timeout also bounds exec credential plugins: 60s if unset or 0)
+  -s, --server URL, --token T, --certificate-authority FILE, --client-certificate FILE,
+      --client-key FILE, --insecure-skip-tls-verify, --tls-server-name NAME,
+      --username NAME, --password P
+                              override the kubeconfig's entries as in kubectl
+      --cache-dir, --disable-compression, --warnings-as-errors, --match-server-version,
+      --log-flush-frequency, --vmodule, --profile-output, --kuberc
+                              accepted for kubectl compatibility; no effect (-v says why)
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY and kubeconfig proxy-url apply as in kubectl; inside a pod
+  with no kubeconfig, the ServiceAccount's in-cluster configuration is used.
 
 Durations (D): 30s, 1m30s, 1.5h, 500ms (units ns, us, ms, s, m, h) or bare seconds, as kubectl
 takes them; at most 596h for --timeout and --idle-timeout.

@@ -51,7 +51,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     const { parseArgs } = await import('./args.js');
     const { toOptions } = await import('./options.js');
     const options = toOptions(parseArgs(argv), io.env);
-    sink = await chooseSink(options.quiet, options.verbose, io.stderr);
+    sink = await chooseSink(options.quiet, options.verbose, io.stderr, io.env);
     const { runDebug } = await import('../session/run.js');
     const activeSink = sink;
     const code = await runDebug(options, {
@@ -136,12 +136,13 @@ function drained(out: NodeJS.WriteStream): Promise<void> {
   });
 }
 
-async function chooseSink(quiet: boolean, verbose: boolean, stderr: NodeJS.WriteStream): Promise<ProgressSink> {
+async function chooseSink(quiet: boolean, verbose: boolean, stderr: NodeJS.WriteStream, env: NodeJS.ProcessEnv): Promise<ProgressSink> {
   const { lineSink, quietSink, spinnerSink } = await import('../progress/sinks.js');
+  const { terminalStyle } = await import('../progress/style.js');
   if (quiet) return quietSink;
   // A terminal that reports no width (e.g. a bare pseudo-terminal) would make
   // the spinner's line arithmetic divide by zero: plain lines there.
-  if (stderr.isTTY && (stderr.columns ?? 0) > 0) return spinnerSink(stderr, verbose);
+  if (stderr.isTTY && (stderr.columns ?? 0) > 0) return spinnerSink(stderr, verbose, terminalStyle(env));
   return lineSink(stderr, verbose);
 }
 

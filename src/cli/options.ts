@@ -45,7 +45,24 @@ export interface RawArgs {
   recordInput?: boolean | undefined;
   copyTo?: string | undefined;
   rm?: boolean | undefined;
+  /** kubectl's global flags that were given (--server, --token, ..., --cache-dir), by their kubectl names. */
+  kubectlFlags?: Record<string, string | boolean> | undefined;
 }
+
+/** kubectl global flags that cannot apply to a plugin, and what -v says about each. */
+const INAPPLICABLE: Readonly<Record<string, string>> = {
+  'cache-dir': 'the plugin keeps no discovery or HTTP cache',
+  'disable-compression': 'the plugin never asks the API server for compressed responses',
+  'match-server-version': "it compares kubectl's own version with the server's; the plugin checks what it needs (ephemeral containers) itself",
+  'log-flush-frequency': 'the plugin has no buffered klog output',
+  vmodule: 'the plugin has no per-file log levels; -v shows its details',
+  'profile-output': "kubectl's profiling does not apply to the plugin",
+  'warnings-as-errors': 'the plugin does not relay API server warnings, so there are none to turn into errors',
+  kuberc: "kuberc preferences apply to kubectl's own commands, not to plugins",
+};
+
+/** kubectl's --profile values (profiling kubectl itself): ours picks the debugger's security profile. */
+const KUBECTL_PROFILES = ['none', 'cpu', 'heap', 'goroutine', 'threadcreate', 'block', 'mutex'];
 
 
 export function parseTargetRef(s: string | undefined): TargetRef {
@@ -184,6 +201,11 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
     // A detected UID with a chosen GID matches neither the target nor what the user meant.
     throw new UsageError(`--gid needs --uid too: the debugger must match the target's UID and GID; pass both (e.g. --uid ${gid} --gid ${gid}), or neither to use the detected identity`);
   }
+  if (raw.profile !== undefined && KUBECTL_PROFILES.includes(raw.profile)) {
+    throw new UsageError(
+      `--profile ${raw.profile}: here --profile picks the debugger's security profile (${PROFILES.join(', ')}); kubectl's --profile (profiling kubectl itself) does not apply to the plugin`,
+    );
+  }
   const profile = oneOf(raw.profile, PROFILES, '--profile') ?? 'auto';
   if (profile === 'restricted' && uid === 0) {
     throw new UsageError('--uid 0 asks for a root debugger, which --profile restricted never runs; drop --uid 0, or use --profile baseline');
@@ -204,7 +226,29 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
   if (raw.as !== undefined) kube.as = raw.as;
   if (raw.asGroup !== undefined && raw.asGroup.length > 0) kube.asGroups = raw.asGroup;
   if (requestTimeout !== undefined) kube.requestTimeout = requestTimeout;
+  const notes: string[] = [];
+  const k = raw.kubectlFlags ?? {};
+  const str = (name: string): string | undefined => (typeof k[name] === 'string' ? (k[name] as string) : undefined);
+  if (str('server') !== undefined) kube.server = str('server') as string;
+  if (str('token') !== undefined) kube.token = str('token') as string;
+  if (str('certificate-authority') !== undefined) kube.certificateAuthority = str('certificate-authority') as string;
+  if (str('client-certificate') !== undefined) kube.clientCertificate = str('client-certificate') as string;
+  if (str('client-key') !== undefined) kube.clientKey = str('client-key') as string;
+  if (str('tls-server-name') !== undefined) kube.tlsServerName = str('tls-server-name') as string;
+  if (str('as-uid') !== undefined) kube.asUid = str('as-uid') as string;
+  if (str('username') !== undefined) kube.username = str('username') as string;
+  if (str('password') !== undefined) kube.password = str('password') as string;
+  if (k['insecure-skip-tls-verify'] === true) kube.insecureSkipTlsVerify = true;
+  if (kube.insecureSkipTlsVerify && kube.certificateAuthority) {
+    // client-go refuses the pair ("specifying a root certificates file with the insecure flag is not allowed").
+    throw new UsageError('--insecure-skip-tls-verify and --certificate-authority cannot be used together; pick one');
+  }
+  if (str('log-flush-frequency') !== undefined) parseDurationFlag(str('log-flush-frequency') as string, { flag: '--log-flush-frequency', zero: 'never' });
+  for (const [name, why] of Object.entries(INAPPLICABLE)) {
+    if (k[name] !== undefined) notes.push(`--${name} is accepted for kubectl compatibility and has no effect: ${why}`);
+  }
   return {
+    ...(notes.length > 0 ? { notes } : {}),
     ref,
     command: raw.command,
     container: raw.container,

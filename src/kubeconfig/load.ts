@@ -4,6 +4,7 @@
  * client certs, proxy-url) are left to client-node, loaded lazily because
  * importing it costs hundreds of milliseconds.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -13,6 +14,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { MAX_TIMER_MS, parseDurationFlag } from '../duration.js';
 import { ConfigError, DebugError, UsageError } from '../errors.js';
 import { DEFAULT_PLUGIN_TIMEOUT_MS, execCredentialSource } from './exec-credential.js';
+import { inClusterEntries, inClusterPossible } from './in-cluster.js';
+import { impersonationHeaders, overrideCluster, overrideUser, type ConnectionOverrides } from './overrides.js';
+import { proxyFromEnvironment, parseProxyValue } from './proxy-env.js';
+import { proxyDisplay, TunnelAgent } from './tunnel-agent.js';
 import {
   mergeKubeconfigs,
   parseKubeconfig,
@@ -26,14 +31,12 @@ import {
   type SelectedContext,
 } from './merge.js';
 
-export interface KubeconfigFlags {
+export interface KubeconfigFlags extends ConnectionOverrides {
   kubeconfig?: string;
   context?: string;
   cluster?: string;
   user?: string;
   namespace?: string;
-  as?: string;
-  asGroups?: string[];
   requestTimeout?: string;
 }
 
@@ -42,7 +45,10 @@ export interface ClusterConnection {
   server: string;
   namespace: string;
   contextName: string;
+  clusterName: string;
   userName: string;
+  /** The proxy every connection goes through (proxy-url, else HTTPS_PROXY/NO_PROXY), for messages. */
+  proxy?: string;
   /** From --request-timeout; undefined means no timeout. */
   requestTimeoutMs: number | undefined;
   /**
@@ -136,11 +142,14 @@ async function readKubeconfigTexts(flags: KubeconfigFlags, env: NodeJS.ProcessEn
       });
     }
   }
-  if (texts.length === 0) {
-    const where = fromEnv.length > 0 ? `none of the KUBECONFIG files exist (${candidates.join(', ')})` : `${candidates[0]} does not exist`;
-    throw new ConfigError(`no kubeconfig found: ${where}; set KUBECONFIG or pass --kubeconfig`);
-  }
   return texts;
+}
+
+function noKubeconfig(flags: KubeconfigFlags, env: NodeJS.ProcessEnv): ConfigError {
+  const fromEnv = env.KUBECONFIG ? splitKubeconfigEnv(env.KUBECONFIG) : [];
+  const candidates = fromEnv.length > 0 ? fromEnv.map((p) => path.resolve(p)) : [path.join(env.HOME || env.USERPROFILE || os.homedir(), '.kube', 'config')];
+  const where = flags.kubeconfig ? 'none' : fromEnv.length > 0 ? `none of the KUBECONFIG files exist (${candidates.join(', ')})` : `${candidates[0]} does not exist`;
+  return new ConfigError(`no kubeconfig found: ${where}; set KUBECONFIG or pass --kubeconfig`);
 }
 
 async function parseFiles(texts: Array<{ path: string; text: string }>): Promise<KubeconfigFile[]> {
@@ -158,8 +167,19 @@ async function parseFiles(texts: Array<{ path: string; text: string }>): Promise
 
 /** The user entry handed to client-node: impersonation, tokenFile and exec plugins are applied by us. */
 function userForClientNode(user: RawUser): RawUser {
-  const { as: _as, 'as-groups': _groups, tokenFile: _tokenFile, exec: _exec, ...rest } = user;
+  const { as: _as, 'as-groups': _groups, 'as-uid': _uid, 'as-user-extra': _extra, tokenFile: _tokenFile, exec: _exec, ...rest } = user;
   return rest;
+}
+
+/** A file named in an entry that cannot be read: which entry and field, and what to fix. */
+export class EntryFileError extends ConfigError {}
+
+async function readEntryFile(file: string, field: string, entry: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new EntryFileError(`cannot read the ${field} file ${file} of ${entry} (${readReason(err)}); fix the path in that entry`, { cause: err });
+  }
 }
 
 function credentialError(err: unknown, userName: string, contextName: string, exec: RawExecConfig | undefined): ConfigError {
@@ -206,17 +226,46 @@ async function clientNodeConfig(sel: SelectedContext, cluster: RawCluster, user:
   return kc;
 }
 
+/** At least one PEM block that parses as an X.509 certificate. */
+function hasCertificate(pem: Buffer): boolean {
+  const blocks = pem.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.some((b) => {
+    try {
+      new X509Certificate(b);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export interface EntryNames {
+  /** e.g. cluster "local" (context "admin"): who a file or a setting belongs to, for messages. */
+  cluster: string;
+  user: string;
+}
+
 /** TLS material and static credentials, as kubectl reads them (paths are absolute after merging). */
-export async function staticOptions(cluster: RawCluster, user: RawUser): Promise<https.RequestOptions> {
+export async function staticOptions(
+  cluster: RawCluster,
+  user: RawUser,
+  names: EntryNames = { cluster: 'the cluster entry', user: 'the user entry' },
+): Promise<https.RequestOptions> {
   const opts: https.RequestOptions = {};
-  const pem = async (data: string | undefined, file: string | undefined): Promise<Buffer | undefined> =>
-    data ? Buffer.from(data, 'base64') : file ? readFile(file) : undefined;
-  const ca = await pem(cluster['certificate-authority-data'], cluster['certificate-authority']);
-  if (ca) opts.ca = ca;
+  const pem = async (data: string | undefined, file: string | undefined, field: string, entry: string): Promise<Buffer | undefined> =>
+    data ? Buffer.from(data, 'base64') : file ? readEntryFile(file, field, entry) : undefined;
+  const ca = await pem(cluster['certificate-authority-data'], cluster['certificate-authority'], 'certificate-authority', names.cluster);
+  if (ca) {
+    // OpenSSL silently ignores what is not a certificate, and every connection then fails as "not trusted":
+    // say what is wrong instead (kubectl: "unable to load root certificates").
+    const field = cluster['certificate-authority-data'] ? 'certificate-authority-data' : `certificate-authority file ${cluster['certificate-authority'] ?? ''}`;
+    if (ca.includes('-----BEGIN') && !hasCertificate(ca)) throw new ConfigError(`the ${field} of ${names.cluster} holds no PEM certificate; fix that cluster entry`);
+    opts.ca = ca;
+  }
   if (cluster['insecure-skip-tls-verify']) opts.rejectUnauthorized = false;
   if (cluster['tls-server-name']) opts.servername = cluster['tls-server-name'];
-  const cert = await pem(user['client-certificate-data'], user['client-certificate']);
-  const key = await pem(user['client-key-data'], user['client-key']);
+  const cert = await pem(user['client-certificate-data'], user['client-certificate'], 'client-certificate', names.user);
+  const key = await pem(user['client-key-data'], user['client-key'], 'client-key', names.user);
   if (cert) opts.cert = cert;
   if (key) opts.key = key;
   if (user.token) opts.headers = { Authorization: `Bearer ${user.token}` };
@@ -226,32 +275,115 @@ export async function staticOptions(cluster: RawCluster, user: RawUser): Promise
 
 /** The kubeconfig kubectl would see: --kubeconfig, else every KUBECONFIG file, else ~/.kube/config, merged. */
 export async function readMergedKubeconfig(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<RawKubeconfig> {
-  return mergeKubeconfigs(await parseFiles(await readKubeconfigTexts(flags, env)));
+  const texts = await readKubeconfigTexts(flags, env);
+  if (texts.length === 0) throw noKubeconfig(flags, env);
+  return mergeKubeconfigs(await parseFiles(texts));
 }
 
-export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.ProcessEnv = process.env): Promise<ClusterConnection> {
-  const requestTimeoutMs = parseRequestTimeout(flags.requestTimeout);
-  const merged = await readMergedKubeconfig(flags, env);
-  const sel = selectContext(merged, flags);
+/** The entries a run connects with, after kubectl's loading rules and the connection flags. */
+interface Selected {
+  sel: SelectedContext;
+  cluster: RawCluster;
+  user: RawUser;
+  inCluster: boolean;
+}
 
-  const cluster = merged.clusters?.find((c) => c.name === sel.clusterName)?.cluster ?? {};
+async function selectEntries(flags: KubeconfigFlags, env: NodeJS.ProcessEnv): Promise<Selected> {
+  const texts = await readKubeconfigTexts(flags, env);
+  const merged = mergeKubeconfigs(await parseFiles(texts));
+  const hasContext = Boolean(flags.context || merged['current-context']);
+  if (!hasContext && !flags.server && !flags.cluster) {
+    // kubectl's deferred loading: a kubeconfig that gives nothing to connect to falls back to in-cluster.
+    if (inClusterPossible(env)) {
+      const ic = inClusterEntries(env);
+      return {
+        sel: { contextName: 'in-cluster', clusterName: 'in-cluster', userName: 'service account', namespace: flags.namespace || ic.namespace },
+        cluster: overrideCluster(ic.cluster, flags),
+        user: overrideUser(ic.user, flags),
+        inCluster: true,
+      };
+    }
+    if (texts.length === 0) throw noKubeconfig(flags, env);
+  }
+  let sel: SelectedContext;
+  if (!hasContext) {
+    // --server (or --cluster) without a context: kubectl connects with the flags and the named entries alone.
+    const clusterName = flags.cluster ?? '';
+    const userName = flags.user ?? '';
+    if (clusterName && !merged.clusters?.some((c) => c.name === clusterName)) throw new ConfigError(`cluster "${clusterName}" not found in kubeconfig`);
+    if (userName && !merged.users?.some((u) => u.name === userName)) throw new ConfigError(`user "${userName}" not found in kubeconfig`);
+    sel = { contextName: '', clusterName, userName, namespace: flags.namespace || 'default' };
+  } else {
+    sel = selectContext(merged, flags);
+  }
+  const cluster = (sel.clusterName ? merged.clusters?.find((c) => c.name === sel.clusterName)?.cluster : undefined) ?? {};
   const user: RawUser = (sel.userName ? merged.users?.find((u) => u.name === sel.userName)?.user : undefined) ?? {};
+  return { sel, cluster: overrideCluster(cluster, flags), user: overrideUser(user, flags), inCluster: false };
+}
+
+/** How messages name the entries: cluster "local" (context "admin"). */
+function entryNames(s: Selected): EntryNames {
+  if (s.inCluster) return { cluster: 'the in-cluster configuration', user: 'the in-cluster service account' };
+  const ctx = s.sel.contextName ? ` (context "${s.sel.contextName}")` : '';
+  return {
+    cluster: s.sel.clusterName ? `cluster "${s.sel.clusterName}"${ctx}` : 'the --server flags',
+    user: s.sel.userName ? `user "${s.sel.userName}"${ctx}` : 'the user flags',
+  };
+}
+
+export async function loadConnection(
+  flags: KubeconfigFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  log: (line: string) => void = () => {},
+): Promise<ClusterConnection> {
+  const requestTimeoutMs = parseRequestTimeout(flags.requestTimeout);
+  const selected = await selectEntries(flags, env);
+  const { sel, cluster, user } = selected;
+  const names = entryNames(selected);
+  if (selected.inCluster) log(`using the in-cluster configuration (server ${cluster.server ?? ''}, namespace ${sel.namespace})`);
+
   const server = (cluster.server ?? '').replace(/\/+$/, '');
   if (!server) {
     throw new ConfigError(`cluster "${sel.clusterName}" has no server in kubeconfig; add one or pick another context with --context`);
   }
-  const impersonateUser = flags.as || user.as;
-  const impersonateGroups = flags.asGroups?.length ? flags.asGroups : (user['as-groups'] ?? []);
-  if (impersonateGroups.length > 0 && !impersonateUser) {
+  if (flags.asGroups?.length && !user.as) {
     throw new UsageError('--as-group needs a user to impersonate; pass --as USER too');
   }
+  if (flags.asUid && !user.as) {
+    throw new UsageError('--as-uid needs a user to impersonate; pass --as USER too');
+  }
+  if (!user.as && (user['as-groups']?.length || user['as-uid'] || Object.keys(user['as-user-extra'] ?? {}).length)) {
+    // kubectl refuses it too ("requesting uid, groups or user-extra ... without impersonating a user").
+    throw new ConfigError(`${names.user} sets as-groups, as-uid or as-user-extra without as: nobody to impersonate; add as: USER to that entry or pass --as`);
+  }
+  if ((user.username !== undefined || user.password !== undefined) && (user.token || user.tokenFile)) {
+    // client-go refuses the mix ("username/password or bearer token may be set, but not both").
+    throw new ConfigError(`${names.user} has both a bearer token and a username/password; use one of them`);
+  }
+  if ((user['client-certificate'] && user['client-certificate-data']) || (user['client-key'] && user['client-key-data'])) {
+    // clientcmd's validation refuses both forms at once ("client-cert-data and client-cert are both specified").
+    throw new ConfigError(`${names.user} has a client certificate (or key) both as a file and as data; drop --client-certificate/--client-key or use a user without embedded data`);
+  }
+  let proxy: URL | undefined;
+  let socksProxy = false;
+  const proxyUrl = cluster['proxy-url'];
+  if (proxyUrl) {
+    // kubeconfig proxy-url beats the environment, as in client-go.
+    const parsed = parseProxyValue(proxyUrl);
+    if (parsed && (parsed.protocol === 'http:' || parsed.protocol === 'https:')) proxy = parsed;
+    else if (parsed && parsed.protocol === 'socks5:') socksProxy = true;
+    else throw new ConfigError(`proxy-url "${proxyUrl}" of ${names.cluster} is not an http, https or socks5 URL; fix it in kubeconfig`);
+  } else {
+    proxy = proxyFromEnvironment(server, env);
+  }
+  if (proxy) log(`connections go through the proxy ${proxyDisplay(proxy)} (${proxyUrl ? 'proxy-url' : 'HTTPS_PROXY'})`);
 
   // client-node costs about half a second to load (it pulls in the whole
   // generated API), so it is used only for what needs it: auth providers
   // (OIDC...) and proxy-url. Certificates, tokens, basic auth and exec
   // credential plugins (exec-credential.ts: with a time limit, no orphans)
   // are handled here directly.
-  const needsClientNode = Boolean(user['auth-provider'] || cluster['proxy-url']);
+  const needsClientNode = Boolean(user['auth-provider'] || socksProxy);
   const kc = needsClientNode ? await clientNodeConfig(sel, cluster, user) : undefined;
   const execCredential = user.exec
     ? execCredentialSource({
@@ -268,7 +400,7 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
   // plugin has its own limit, and its own message).
   if (execCredential) void execCredential().catch(() => undefined);
 
-  const proxied = Boolean(cluster['proxy-url']);
+  const proxied = socksProxy;
   const plainHttp = server.startsWith('http:');
   // Static credentials are built once; exec/OIDC/tokenFile ones are rebuilt per call (client-node caches tokens).
   const dynamic = Boolean(user.exec || user['auth-provider'] || user.tokenFile);
@@ -280,7 +412,7 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
     const headers: Record<string, string | string[]> = {};
     try {
       if (kc) await kc.applyToHTTPSOptions(opts);
-      else Object.assign(opts, await staticOptions(cluster, user));
+      else Object.assign(opts, await staticOptions(cluster, user, names));
       if (execCredential) {
         // client-go: a plugin's credential replaces the static ones.
         const cred = await execCredential();
@@ -292,14 +424,14 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
       }
       if (user.tokenFile && !user.exec && !user['auth-provider']) {
         // client-go re-reads tokenFile (it rotates) and prefers it over token.
-        headers.Authorization = `Bearer ${(await readFile(user.tokenFile, 'utf8')).trim()}`;
+        headers.Authorization = `Bearer ${(await readEntryFile(user.tokenFile, 'tokenFile', names.user)).toString('utf8').trim()}`;
       }
     } catch (err) {
       if (err instanceof DebugError) throw err;
       const file = (err as NodeJS.ErrnoException | undefined)?.path;
       if (typeof file === 'string' && errnoCode(err)) {
         // certificate-authority, client-certificate, client-key or tokenFile: name the file, not "credentials".
-        throw new ConfigError(`cannot read ${file}, named in kubeconfig for context "${sel.contextName}" (${readReason(err)}); fix the path`, { cause: err });
+        throw new ConfigError(`cannot read ${file}, named in kubeconfig for ${names.cluster} (${readReason(err)}); fix the path`, { cause: err });
       }
       throw credentialError(err, sel.userName, sel.contextName, user.exec);
     }
@@ -313,10 +445,8 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
       headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
       delete opts.auth;
     }
-    if (impersonateUser) headers['Impersonate-User'] = impersonateUser;
-    if (impersonateGroups.length === 1) headers['Impersonate-Group'] = impersonateGroups[0] ?? '';
-    // Several groups must be several header lines, hence an array.
-    else if (impersonateGroups.length > 1) headers['Impersonate-Group'] = [...impersonateGroups];
+    // Several groups (or extra values) must be several header lines, hence arrays.
+    Object.assign(headers, impersonationHeaders(user));
     opts.headers = headers;
     return opts;
   }
@@ -341,7 +471,15 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
     const tls = [opts.ca, opts.cert, opts.key].map(pemKey).join('\0');
     if (shared?.tls === tls) return shared.agent;
     let agent: http.Agent;
-    if (plainHttp) {
+    if (proxy) {
+      const agentOpts: ConstructorParameters<typeof TunnelAgent>[1] = { keepAlive: true, secure: !plainHttp, onTunnel: log };
+      if (opts.ca !== undefined) agentOpts.ca = opts.ca;
+      if (opts.cert !== undefined) agentOpts.cert = opts.cert;
+      if (opts.key !== undefined) agentOpts.key = opts.key;
+      if (opts.rejectUnauthorized !== undefined) agentOpts.rejectUnauthorized = opts.rejectUnauthorized;
+      if (opts.servername !== undefined) agentOpts.servername = opts.servername;
+      agent = new TunnelAgent(proxy, agentOpts);
+    } else if (plainHttp) {
       agent = new http.Agent({ keepAlive: true });
     } else {
       const agentOpts: https.AgentOptions = { keepAlive: true };
@@ -360,12 +498,14 @@ export async function loadConnection(flags: KubeconfigFlags, env: NodeJS.Process
     server,
     namespace: sel.namespace,
     contextName: sel.contextName,
+    clusterName: sel.clusterName,
     userName: sel.userName,
+    ...(proxy ? { proxy: proxyDisplay(proxy) } : {}),
     requestTimeoutMs,
     async requestOptions() {
       const b = await base();
       const opts: https.RequestOptions = { ...b, headers: { ...b.headers } };
-      // With proxy-url keep client-node's proxy agent.
+      // With a socks5 proxy-url keep client-node's proxy agent.
       if (!proxied) opts.agent = keepAliveAgent(b);
       return opts;
     },

@@ -48,6 +48,8 @@ export interface RawUser {
   password?: string;
   as?: string;
   'as-groups'?: string[];
+  'as-uid'?: string;
+  'as-user-extra'?: Record<string, string[]>;
   exec?: RawExecConfig;
   'auth-provider'?: RawAuthProvider;
   [key: string]: unknown;

@@ -4,12 +4,23 @@
  * next step (refresh credentials, fix the CA), and they are kubeconfig
  * problems (exit 65), not API errors.
  */
-import { ApiError, ConfigError, ForbiddenError } from '../errors.js';
+import { ApiError, ConfigError, DebugError, ForbiddenError } from '../errors.js';
 
 export interface ConnectionNames {
   server: string;
   contextName: string;
+  /** Optional for callers that know only the context. */
+  clusterName?: string;
   userName: string;
+  /** The proxy connections go through, if any. */
+  proxy?: string;
+}
+
+/** cluster "local" (context "admin"), or the context alone when the cluster entry is unnamed. */
+export function clusterEntry(conn: ConnectionNames): string {
+  if (conn.contextName === 'in-cluster') return 'the in-cluster configuration (ca.crt of the service account)';
+  const ctx = conn.contextName ? ` (context "${conn.contextName}")` : '';
+  return conn.clusterName ? `cluster "${conn.clusterName}"${ctx}` : conn.contextName ? `the cluster of context "${conn.contextName}"` : 'the --server/--certificate-authority flags';
 }
 
 /** A 401 from the API server: the credentials were not accepted. */
@@ -30,6 +41,14 @@ const UNTRUSTED = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'CERT_SIGNATURE_FAILURE',
   'CERT_UNTRUSTED',
+  'CERT_CHAIN_TOO_LONG',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_REJECTED',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
 /**
@@ -37,11 +56,19 @@ const UNTRUSTED = new Set([
  * are kubeconfig problems; anything else means the server could not be
  * reached.
  */
-export function connectionError(conn: ConnectionNames, err: NodeJS.ErrnoException): ConfigError | ApiError {
+export function connectionError(conn: ConnectionNames, err: NodeJS.ErrnoException): DebugError {
+  // Already a message with a next step (e.g. the proxy refused the tunnel).
+  if (err instanceof DebugError) return err;
   const code = err.code ?? '';
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+    return new ConfigError(
+      `the server at ${conn.server} did not answer with TLS (${code}): no certificate to check; the address in ${clusterEntry(conn)} may be an http port, fix server there`,
+      { cause: err },
+    );
+  }
   if (UNTRUSTED.has(code)) {
     return new ConfigError(
-      `the API server's certificate at ${conn.server} is not trusted (${code}): it is not signed by the certificate authority that kubeconfig gives for context "${conn.contextName}"; fix certificate-authority-data (or certificate-authority) for that cluster`,
+      `the API server's certificate at ${conn.server} is not trusted (${code}): its certificate chain does not lead to the certificate authority of ${clusterEntry(conn)}; fix certificate-authority-data (or certificate-authority) of that cluster entry`,
       { cause: err },
     );
   }
@@ -53,12 +80,18 @@ export function connectionError(conn: ConnectionNames, err: NodeJS.ErrnoExceptio
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return new ConfigError(
-      `the API server's certificate at ${conn.server} is not valid for the name it was reached by (${code}); use a server address the certificate names, or fix tls-server-name for that cluster in kubeconfig`,
+      `the API server's certificate at ${conn.server} is not valid for the name it was reached by (${code}); use a server address the certificate names, or fix tls-server-name of ${clusterEntry(conn)}`,
+      { cause: err },
+    );
+  }
+  if (/CERT|ISSUER|SIGNATURE/.test(code)) {
+    return new ConfigError(
+      `the API server's certificate at ${conn.server} was not accepted (${code}); check the certificate-authority and tls-server-name of ${clusterEntry(conn)}`,
       { cause: err },
     );
   }
   return new ApiError(
-    `cannot reach the API server at ${conn.server} (${code || err.message}); check that the cluster is up and the context is right`,
+    `cannot reach the API server at ${conn.server} (${code || err.message})${conn.proxy ? ` through the proxy ${conn.proxy}` : ''}; check that the cluster is up and the context is right`,
     { cause: err },
   );
 }

@@ -1,5 +1,6 @@
 import type { Ora } from 'ora';
 import type { ProgressEvent, ProgressSink } from './events.js';
+import { ASCII_SPINNER, green, symbols, terminalStyle, type TerminalStyle } from './style.js';
 
 const PREFIX = 'distroless-debug: ';
 
@@ -35,9 +36,13 @@ export function lineSink(out: { write(s: string): unknown }, verbose: boolean): 
 
 export const quietSink: ProgressSink = { emit() {}, close() {} };
 
-/** A spinner on the terminal's stderr, with decisions kept above it. */
-export async function spinnerSink(stream: NodeJS.WriteStream, verbose: boolean): Promise<ProgressSink> {
+/**
+ * A spinner on the terminal's stderr, with decisions kept above it. Colour
+ * and Unicode follow NO_COLOR and the locale (style.ts).
+ */
+export async function spinnerSink(stream: NodeJS.WriteStream, verbose: boolean, style: TerminalStyle = terminalStyle(process.env)): Promise<ProgressSink> {
   const { default: ora } = await import('ora');
+  const sym = symbols(style);
   let spinner: Ora | undefined;
   const persist = (symbol: string, text: string) => {
     if (spinner?.isSpinning) {
@@ -52,19 +57,28 @@ export async function spinnerSink(stream: NodeJS.WriteStream, verbose: boolean):
     emit(e) {
       switch (e.kind) {
         case 'step':
-          if (!spinner) spinner = ora({ stream, discardStdin: false, hideCursor: true });
+          if (!spinner) {
+            spinner = ora({
+              stream,
+              discardStdin: false,
+              hideCursor: true,
+              color: style.color ? 'cyan' : false,
+              ...(style.unicode ? { spinner: 'dots' as const } : { spinner: ASCII_SPINNER }),
+            });
+          }
           spinner.start(e.text);
           return;
         case 'info':
-          return persist('•', e.text);
+          return persist(sym.info, e.text);
         case 'ready':
-          if (spinner?.isSpinning) spinner.succeed(e.text);
-          else stream.write(`✔ ${e.text}\n`);
+          // Our own symbol, not ora's succeed(): log-symbols ignores the locale and NO_COLOR.
+          if (spinner?.isSpinning) spinner.stopAndPersist({ symbol: green(sym.ok, style), text: e.text });
+          else stream.write(`${green(sym.ok, style)} ${e.text}\n`);
           return;
         case 'warn':
-          return persist('!', e.text);
+          return persist(sym.warn, e.text);
         case 'waiting':
-          persist('…', (formatLine(e) ?? '').slice(PREFIX.length));
+          persist(sym.waiting, (formatLine(e) ?? '').slice(PREFIX.length));
           return;
         case 'debug':
         case 'timing':

@@ -59,7 +59,9 @@ export interface RunHooks {
 export async function connect(options: Options, io: RunIO, timed: Timed): Promise<RunClient> {
   const { emit } = io;
   emit({ kind: 'step', text: 'Loading kubeconfig' });
-  const conn = await timed('kubeconfig', () => loadConnection(options.kube, io.env));
+  // Said once under -v: kubectl flags accepted that cannot apply; the proxy and in-cluster choices.
+  for (const text of options.notes ?? []) emit({ kind: 'debug', text });
+  const conn = await timed('kubeconfig', () => loadConnection(options.kube, io.env, (text) => emit({ kind: 'debug', text })));
   if (options.verbose) {
     emit({ kind: 'debug', text: `context ${conn.contextName}, user ${conn.userName}, server ${conn.server}, namespace ${conn.namespace}` });
     const headers = (await conn.requestOptions()).headers;

@@ -66,6 +66,7 @@ export async function streamSession(input: {
   }
   const req: StreamRequest = {
     server: input.conn.server,
+    connection: input.conn,
     requestOptions: await input.conn.requestOptions(),
     namespace: plan.namespace,
     pod: plan.pod,

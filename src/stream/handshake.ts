@@ -7,12 +7,19 @@
 import { Agent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import WebSocket, { type ClientOptions } from 'ws';
-import { ApiError, ConnectionLostError, type DebugError, ForbiddenError, NotFoundError, StreamRefusedError, TimeoutError } from '../errors.js';
+import { ApiError, ConfigError, ConnectionLostError, type DebugError, DebugError as DebugErrorClass, ForbiddenError, NotFoundError, StreamRefusedError, TimeoutError } from '../errors.js';
+import { connectionError } from '../kubeconfig/transport-errors.js';
 import { PROTOCOL_V4, PROTOCOL_V5, buildStreamUrl, describeStreamUrl, type StreamRequest } from './request.js';
 
-/** ws wants flat string headers; RequestOptions allows arrays, numbers and the raw [k, v, ...] form. */
-function flattenHeaders(h: OutgoingHttpHeaders | readonly string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
+/**
+ * Headers for the upgrade request. An array value stays an array: Node sends
+ * it as one header line per element, which is what client-go does for
+ * Impersonate-Group and Impersonate-Extra-* (joined into one line, a comma
+ * would become part of a group name). ws hands the object to http.request
+ * untouched, arrays included, although its type says strings.
+ */
+function upgradeHeaders(h: OutgoingHttpHeaders | readonly string[] | undefined): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
   if (h === undefined) return out;
   if (Array.isArray(h)) {
     const raw = h as readonly string[];
@@ -21,7 +28,7 @@ function flattenHeaders(h: OutgoingHttpHeaders | readonly string[] | undefined):
   }
   for (const [k, v] of Object.entries(h as OutgoingHttpHeaders)) {
     if (v === undefined) continue;
-    out[k] = Array.isArray(v) ? v.join(', ') : String(v);
+    out[k] = Array.isArray(v) ? v.map(String) : String(v);
   }
   return out;
 }
@@ -29,7 +36,7 @@ function flattenHeaders(h: OutgoingHttpHeaders | readonly string[] | undefined):
 function clientOptions(req: StreamRequest): ClientOptions {
   const o = req.requestOptions;
   const opts: ClientOptions & Pick<RequestOptions, 'servername' | 'auth'> = {
-    headers: flattenHeaders(o.headers),
+    headers: upgradeHeaders(o.headers) as Record<string, string>,
     handshakeTimeout: req.handshakeTimeoutMs ?? 30_000,
     // Terminal traffic is small and bulk output is often already compressed;
     // deflate would cost CPU and memory per session.
@@ -118,7 +125,17 @@ function connectError(req: StreamRequest, err: Error, details: string[]): DebugE
       { cause: err, details },
     );
   }
+  // Already a message with a next step (e.g. the proxy refused the tunnel).
+  if (err instanceof DebugErrorClass) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (/CERT|SIGNATURE|ISSUER|SELF_SIGNED|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_WRONG_VERSION_NUMBER/.test(code)) {
+    // The same words as for a REST call, naming the cluster entry.
+    if (req.connection) return connectionError(req.connection, err as NodeJS.ErrnoException);
+    return new ConfigError(
+      `the API server's certificate at ${host} is not accepted (${code}) while opening the ${req.kind} stream; fix certificate-authority (or tls-server-name) of the cluster entry in kubeconfig`,
+      { cause: err, details },
+    );
+  }
   // Nothing ran: the stream never opened. A connection that broke on the way
   // is a lost connection (retried while a debugger starts); one that could
   // not be made says the server is unreachable.

@@ -2,6 +2,7 @@
  * What an exec/attach stream is asked to do, and its URL. Pure: no I/O.
  */
 import type { RequestOptions } from 'node:https';
+import type { ConnectionNames } from '../kubeconfig/transport-errors.js';
 import type { TerminalSize } from './frames.js';
 
 export type StreamKind = 'exec' | 'attach';
@@ -12,6 +13,8 @@ export const PROTOCOL_V4 = 'v4.channel.k8s.io';
 export interface StreamRequest {
   /** https://host:port[/prefix]; http:// (tests) maps to ws://. */
   server: string;
+  /** Which kubeconfig entries the server comes from, so a TLS failure names them (as REST calls do). */
+  connection?: ConnectionNames;
   /** ca/cert/key/headers/agent/auth/rejectUnauthorized/servername, e.g. from KubeConfig.applyToHTTPSOptions. */
   requestOptions: RequestOptions;
   namespace: string;

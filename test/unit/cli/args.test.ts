@@ -188,3 +188,32 @@ describe('parseArgs', () => {
     expect(defined(parseArgs(argv))).toStrictEqual(want);
   });
 });
+
+describe("kubectl's global flags", () => {
+  it('are parsed with their kubectl names', () => {
+    const r = parseArgs([
+      'web-1', '-s', 'https://h:6443', '--token=t', '--certificate-authority', '/ca', '--client-certificate', '/c', '--client-key', '/k',
+      '--insecure-skip-tls-verify', '--tls-server-name', 'api', '--as-uid', '42', '--username', 'u', '--password', 'p',
+      '--cache-dir', '/tmp/c', '--disable-compression', '--warnings-as-errors', '--match-server-version', '--log-flush-frequency', '5s',
+      '--vmodule', 'x=2', '--profile-output', 'p.out', '--kuberc', '/rc',
+    ]);
+    expect(r.target).toBe('web-1');
+    expect(r.kubectlFlags).toEqual({
+      server: 'https://h:6443', token: 't', 'certificate-authority': '/ca', 'client-certificate': '/c', 'client-key': '/k',
+      'insecure-skip-tls-verify': true, 'tls-server-name': 'api', 'as-uid': '42', username: 'u', password: 'p',
+      'cache-dir': '/tmp/c', 'disable-compression': true, 'warnings-as-errors': true, 'match-server-version': true,
+      'log-flush-frequency': '5s', vmodule: 'x=2', 'profile-output': 'p.out', kuberc: '/rc',
+    });
+  });
+  it('-sURL and --insecure-skip-tls-verify=false', () => {
+    expect(parseArgs(['web-1', '-shttps://h', '--insecure-skip-tls-verify=false']).kubectlFlags).toEqual({ server: 'https://h', 'insecure-skip-tls-verify': false });
+  });
+  it('-v 6 (a space) is a level, not a second target', () => {
+    expect(parseArgs(['-v', '6', 'web-1'])).toMatchObject({ target: 'web-1', verbose: true });
+    expect(parseArgs(['web-1', '--v', '9'])).toMatchObject({ target: 'web-1', verbose: true });
+  });
+  it('a value flag without its value names the flag', () => {
+    expect(() => parseArgs(['web-1', '--token'])).toThrow('flag --token needs a value, e.g. --token TOKEN; see --help');
+    expect(() => parseArgs(['web-1', '-s'])).toThrow('flag -s needs a value, e.g. -s https://HOST:6443; see --help');
+  });
+});

@@ -249,3 +249,40 @@ describe('parseTargetRef', () => {
     );
   });
 });
+
+describe("toOptions: kubectl's global flags", () => {
+  it('connection flags reach the kubeconfig loader', () => {
+    const o = toOptions(
+      raw({
+        kubectlFlags: {
+          server: 'https://h', token: 't', 'certificate-authority': '/ca', 'client-certificate': '/c', 'client-key': '/k',
+          'tls-server-name': 'api', 'as-uid': '42', username: 'u', password: 'p',
+        },
+      }),
+      {},
+    );
+    expect(o.kube).toEqual({
+      server: 'https://h', token: 't', certificateAuthority: '/ca', clientCertificate: '/c', clientKey: '/k',
+      tlsServerName: 'api', asUid: '42', username: 'u', password: 'p',
+    });
+    expect(o.notes).toBeUndefined();
+  });
+  it('--insecure-skip-tls-verify, and not with --certificate-authority', () => {
+    expect(toOptions(raw({ kubectlFlags: { 'insecure-skip-tls-verify': true } }), {}).kube).toEqual({ insecureSkipTlsVerify: true });
+    expect(toOptions(raw({ kubectlFlags: { 'insecure-skip-tls-verify': false } }), {}).kube).toEqual({});
+    expect(usageError(() => toOptions(raw({ kubectlFlags: { 'insecure-skip-tls-verify': true, 'certificate-authority': '/ca' } }), {})).message).toBe(
+      '--insecure-skip-tls-verify and --certificate-authority cannot be used together; pick one',
+    );
+  });
+  it('flags that cannot apply are accepted and noted once for -v', () => {
+    const o = toOptions(raw({ kubectlFlags: { 'cache-dir': '/c', kuberc: '/rc', 'disable-compression': true } }), {});
+    expect(o.notes).toEqual([
+      '--cache-dir is accepted for kubectl compatibility and has no effect: the plugin keeps no discovery or HTTP cache',
+      '--disable-compression is accepted for kubectl compatibility and has no effect: the plugin never asks the API server for compressed responses',
+      "--kuberc is accepted for kubectl compatibility and has no effect: kuberc preferences apply to kubectl's own commands, not to plugins",
+    ]);
+  });
+  it("kubectl's --profile values say how ours differs", () => {
+    expect(usageError(() => toOptions(raw({ profile: 'cpu' }), {})).message).toMatch(/^--profile cpu: here --profile picks the debugger's security profile \(auto, restricted, baseline, general\); kubectl's --profile/);
+  });
+});

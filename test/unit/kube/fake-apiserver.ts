@@ -88,6 +88,7 @@ export class FakeApiServer {
       server: `https://127.0.0.1:${this.port}`,
       namespace: 'ns',
       contextName: 'test',
+      clusterName: 'test',
       userName: 'test',
       requestTimeoutMs,
       requestOptions: () => Promise.resolve({ ca: cert, agent }),

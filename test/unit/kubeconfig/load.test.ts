@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, TimeoutError, UsageError } from '../../../src/errors.js';
 import { loadConnection, parseRequestTimeout, redactHeaders, type KubeconfigFlags } from '../../../src/kubeconfig/load.js';
+import { TunnelAgent } from '../../../src/kubeconfig/tunnel-agent.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -251,9 +252,16 @@ describe('loadConnection: requestOptions', () => {
 
   it.each<[string, string, KubeconfigFlags, Record<string, string | string[]>]>([
     ['--as', '    token: t', { as: 'jane' }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane' }],
-    ['--as with one --as-group', '    token: t', { as: 'jane', asGroups: ['dev'] }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane', 'Impersonate-Group': 'dev' }],
+    ['--as with one --as-group', '    token: t', { as: 'jane', asGroups: ['dev'] }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane', 'Impersonate-Group': ['dev'] }],
+    ['--as-uid', '    token: t', { as: 'jane', asUid: '42' }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane', 'Impersonate-Uid': '42' }],
+    [
+      'kubeconfig as-uid and as-user-extra: one line per value, keys escaped as client-go does',
+      '    token: t\n    as: sam\n    as-uid: u-1\n    as-user-extra: {scopes: [a, b], "example.org/Team X%": [c]}',
+      {},
+      { Authorization: 'Bearer t', 'Impersonate-User': 'sam', 'Impersonate-Uid': 'u-1', 'Impersonate-Extra-scopes': ['a', 'b'], 'Impersonate-Extra-example.org%2FTeam%20X%25': ['c'] },
+    ],
     ['several groups are several header lines', '    token: t', { as: 'jane', asGroups: ['a', 'b'] }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane', 'Impersonate-Group': ['a', 'b'] }],
-    ['kubeconfig as/as-groups', '    token: t\n    as: sam\n    as-groups: [g]', {}, { Authorization: 'Bearer t', 'Impersonate-User': 'sam', 'Impersonate-Group': 'g' }],
+    ['kubeconfig as/as-groups', '    token: t\n    as: sam\n    as-groups: [g]', {}, { Authorization: 'Bearer t', 'Impersonate-User': 'sam', 'Impersonate-Group': ['g'] }],
     ['--as beats kubeconfig as', '    token: t\n    as: sam', { as: 'jane' }, { Authorization: 'Bearer t', 'Impersonate-User': 'jane' }],
     ['basic auth becomes a header', '    username: admin\n    password: secret', {}, { Authorization: `Basic ${b64('admin:secret')}` }],
   ])('headers: %s', async (_name, user, flags, headers) => {
@@ -277,10 +285,31 @@ describe('loadConnection: requestOptions', () => {
     expect((await conn.requestOptions()).headers).toEqual({ Authorization: 'Bearer two' });
   });
 
-  it('keeps the proxy agent when proxy-url is set', async () => {
+  it('proxy-url http: our keep-alive tunnel agent (one CONNECT per connection), and it beats HTTPS_PROXY', async () => {
     const file = await write('proxy.yaml', config({ user: '    token: t', cluster: '{server: "https://h", proxy-url: "http://proxy:3128"}' }));
+    const conn = await loadConnection({ kubeconfig: file }, { HTTPS_PROXY: 'http://other:1' });
+    const opts = await conn.requestOptions();
+    expect(opts.agent).toBeInstanceOf(TunnelAgent);
+    expect((opts.agent as TunnelAgent).proxy.host).toBe('proxy:3128');
+    expect(conn.proxy).toBe('http://proxy:3128');
+    // The same agent for every call: its pooled tunnels are reused.
+    expect((await conn.requestOptions()).agent).toBe(opts.agent);
+  });
+
+  it('proxy-url socks5 stays with client-node', async () => {
+    const file = await write('socks.yaml', config({ user: '    token: t', cluster: '{server: "https://h", proxy-url: "socks5://proxy:1080"}' }));
     const opts = await (await loadConnection({ kubeconfig: file }, {})).requestOptions();
-    expect(opts.agent?.constructor.name).toBe('HttpsProxyAgent');
+    expect(opts.agent?.constructor.name).toBe('SocksProxyAgent');
+  });
+
+  it('HTTPS_PROXY applies, NO_PROXY and loopback bypass it', async () => {
+    const file = await write('envproxy.yaml', config({ user: '    token: t', cluster: '{server: "https://kube.example:6443"}' }));
+    const viaEnv = await (await loadConnection({ kubeconfig: file }, { https_proxy: 'proxy.corp:3128' })).requestOptions();
+    expect((viaEnv.agent as TunnelAgent).proxy.href).toBe('http://proxy.corp:3128/');
+    const bypass = await (await loadConnection({ kubeconfig: file }, { HTTPS_PROXY: 'proxy.corp:3128', NO_PROXY: '.example' })).requestOptions();
+    expect(bypass.agent).not.toBeInstanceOf(TunnelAgent);
+    const local = await write('localproxy.yaml', config({ user: '    token: t', cluster: '{server: "https://127.0.0.1:6443"}' }));
+    expect((await (await loadConnection({ kubeconfig: local }, { HTTPS_PROXY: 'proxy.corp:3128' })).requestOptions()).agent).not.toBeInstanceOf(TunnelAgent);
   });
 });
 
@@ -359,5 +388,74 @@ describe('loadConnection: a hanging exec credential plugin (defect 15)', () => {
     // Gone, or a zombie waiting for its reaper (a container's PID 1 may never reap): not running either way.
     const state = async (pid: number) => readFile(`/proc/${pid}/stat`, 'utf8').then((t) => t.slice(t.lastIndexOf(')') + 2, t.lastIndexOf(')') + 3), () => 'gone');
     for (const pid of pids) expect(['gone', 'Z']).toContain(await state(pid));
+  });
+});
+
+describe('loadConnection: in-cluster and kubectl connection flags', () => {
+  async function saDir(name: string, files: Record<string, string>): Promise<string> {
+    for (const [f, text] of Object.entries(files)) await write(`${name}/${f}`, text);
+    return join(dir, name);
+  }
+  const noKubeconfig = () => ({ KUBECONFIG: join(dir, 'none.yaml'), HOME: join(dir, 'nohome') });
+
+  it('no kubeconfig + KUBERNETES_SERVICE_HOST/PORT + a token: the ServiceAccount, token re-read as it rotates', async () => {
+    const sa = await saDir('sa1', { token: 'tok-1\n', 'ca.crt': 'CA', namespace: 'team-a\n' });
+    const env = { ...noKubeconfig(), KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', DISTROLESS_DEBUG_TEST_SA_DIR: sa };
+    const conn = await loadConnection({}, env);
+    expect({ server: conn.server, namespace: conn.namespace, context: conn.contextName }).toEqual({ server: 'https://10.96.0.1:443', namespace: 'team-a', context: 'in-cluster' });
+    const opts = await conn.requestOptions();
+    expect([opts.headers, String(opts.ca)]).toEqual([{ Authorization: 'Bearer tok-1' }, 'CA']);
+    await write('sa1/token', 'tok-2\n');
+    expect((await conn.requestOptions()).headers).toEqual({ Authorization: 'Bearer tok-2' });
+  });
+
+  it('in-cluster: POD_NAMESPACE beats the file, -n beats both, --server/--token override, IPv6 hosts are bracketed', async () => {
+    const sa = await saDir('sa2', { token: 't', namespace: 'file-ns' });
+    const env = { ...noKubeconfig(), KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443', DISTROLESS_DEBUG_TEST_SA_DIR: sa };
+    expect((await loadConnection({}, { ...env, POD_NAMESPACE: 'env-ns' })).namespace).toBe('env-ns');
+    expect((await loadConnection({ namespace: 'flag-ns' }, { ...env, POD_NAMESPACE: 'env-ns' })).namespace).toBe('flag-ns');
+    const c = await loadConnection({ token: 'flag-token' }, env);
+    expect(c.server).toBe('https://[fd00::1]:6443');
+    expect((await c.requestOptions()).headers).toEqual({ Authorization: 'Bearer flag-token' });
+  });
+
+  it('a kubeconfig wins over in-cluster; no token file means no in-cluster', async () => {
+    const file = await write('ic-kubeconfig.yaml', config({ user: '    token: k' }));
+    const sa = await saDir('sa3', { token: 't' });
+    const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', DISTROLESS_DEBUG_TEST_SA_DIR: sa };
+    expect((await loadConnection({}, { ...env, KUBECONFIG: file })).server).toBe('https://127.0.0.1:6443');
+    await expect(loadConnection({}, { ...noKubeconfig(), ...env, DISTROLESS_DEBUG_TEST_SA_DIR: join(dir, 'no-sa') })).rejects.toThrow(/^no kubeconfig found/);
+  });
+
+  it('--server, --token and --certificate-authority without any kubeconfig', async () => {
+    const ca = await write('flags-ca.crt', 'FLAG-CA');
+    const conn = await loadConnection({ server: 'https://h:6443', token: 'tt', certificateAuthority: ca, namespace: 'x' }, noKubeconfig());
+    const opts = await conn.requestOptions();
+    expect({ server: conn.server, ns: conn.namespace, auth: opts.headers, ca: String(opts.ca) }).toEqual({ server: 'https://h:6443', ns: 'x', auth: { Authorization: 'Bearer tt' }, ca: 'FLAG-CA' });
+  });
+
+  it('--insecure-skip-tls-verify drops the kubeconfig CA; --server clears kubeconfig tls-server-name unless --tls-server-name', async () => {
+    const file = await write('ovr.yaml', config({ user: '    token: k', cluster: '{server: "https://h", certificate-authority-data: Q0E=, tls-server-name: old}' }));
+    const a = await (await loadConnection({ kubeconfig: file, insecureSkipTlsVerify: true }, {})).requestOptions();
+    expect([a.ca, a.rejectUnauthorized, a.servername]).toEqual([undefined, false, 'old']);
+    const b = await (await loadConnection({ kubeconfig: file, server: 'https://other' }, {})).requestOptions();
+    expect([String(b.ca), b.servername]).toEqual(['CA', undefined]);
+    const c = await (await loadConnection({ kubeconfig: file, server: 'https://other', tlsServerName: 'new' }, {})).requestOptions();
+    expect(c.servername).toBe('new');
+  });
+
+  it('kubeconfig as-groups without as is refused, as kubectl does', async () => {
+    const file = await write('asgroups-only.yaml', config({ user: '    token: t\n    as-groups: [g]' }));
+    await expectError(loadConnection({ kubeconfig: file }, {}), ConfigError, 'user "u" (context "ctx") sets as-groups, as-uid or as-user-extra without as: nobody to impersonate; add as: USER to that entry or pass --as');
+  });
+
+  it('a token and a username/password at once is refused, as client-go does', async () => {
+    const file = await write('mix.yaml', config({ user: '    token: k' }));
+    await expectError(loadConnection({ kubeconfig: file, username: 'u', password: 'p' }, {}), ConfigError, 'user "u" (context "ctx") has both a bearer token and a username/password; use one of them');
+  });
+
+  it('a missing certificate-authority file names the cluster entry', async () => {
+    const file = await write('noca.yaml', config({ user: '    token: k', cluster: '{server: "https://h", certificate-authority: missing-ca.crt}' }));
+    await expectError((await loadConnection({ kubeconfig: file }, {})).requestOptions(), ConfigError, `cannot read the certificate-authority file ${join(dir, 'missing-ca.crt')} of cluster "c" (context "ctx") (file not found); fix the path in that entry`);
   });
 });

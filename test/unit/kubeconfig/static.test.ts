@@ -51,6 +51,8 @@ describe('staticOptions (credentials read without client-node)', () => {
   });
 
   it('a missing certificate file is an error (reported as a kubeconfig problem by the caller)', async () => {
-    await expect(staticOptions({}, { 'client-certificate': `${dir}/nope.crt` })).rejects.toThrow(/ENOENT/);
+    await expect(staticOptions({}, { 'client-certificate': `${dir}/nope.crt` }, { cluster: 'cluster "c"', user: 'user "u"' })).rejects.toThrow(
+      `cannot read the client-certificate file ${dir}/nope.crt of user "u" (file not found); fix the path in that entry`,
+    );
   });
 });
