@@ -339,7 +339,7 @@ export async function openStreamSocket(req: StreamRequest, signal?: AbortSignal)
 /** Piped input on a server (or proxy) that offers neither v5 nor SPDY: refused before anything ran. */
 function noTransportForInput(req: StreamRequest, wsReason: string, spdyReason: string, details: string[]): StreamRefusedError {
   return new StreamRefusedError(
-    `the API server at ${safeHost(req.server)} (or a proxy on the way) refused both the ${PROTOCOL_V5} WebSocket (${wsReason}) and SPDY/3.1 (${spdyReason}), and ${PROTOCOL_V4} cannot end piped input, so the command would wait forever: nothing was run; run it from a terminal without piped input, or reach the API server without that proxy`,
+    `the API server at ${safeHost(req.server)} (or a proxy on the way) offers neither the ${PROTOCOL_V5} WebSocket (${wsReason}) nor SPDY/3.1 (${spdyReason}), and on ${PROTOCOL_V4} piped input can never end, so nothing was run; run it from a terminal without piped input, or reach the API server without that proxy`,
     { details },
   );
 }

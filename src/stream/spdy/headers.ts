@@ -61,6 +61,8 @@ export function decodeHeaderBlock(block: Buffer): Array<[string, string]> {
  * deterministically (no zlib state to keep in step with the frame order).
  * The zlib header still names the SPDY dictionary, as the draft asks.
  */
+const SYNC_FLUSH = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]);
+
 export class HeaderCompressor {
   private started = false;
 
@@ -76,7 +78,7 @@ export class HeaderCompressor {
       head.writeUInt32BE(adler32(SPDY3_DICTIONARY), 2);
       parts.push(head);
     }
-    // Each block starts byte-aligned: BFINAL 0, BTYPE 00, then LEN, ~LEN.
+    // Each block starts byte-aligned: BFINAL 0, BTYPE 00, then LEN, ~LEN (little-endian).
     let at = 0;
     do {
       const chunk = plain.subarray(at, at + 0xffff);
@@ -86,6 +88,10 @@ export class HeaderCompressor {
       parts.push(h, chunk);
       at += 0xffff;
     } while (at < plain.length);
+    // End with an empty stored block, as zlib's sync flush does: inflaters
+    // (Go's among them) hand out a stored block's bytes only when the next
+    // block starts, and this one starts and ends inside this frame.
+    parts.push(SYNC_FLUSH);
     return Buffer.concat(parts);
   }
 }
