@@ -210,7 +210,7 @@ export function openWebSocket(req: StreamRequest, protocols: string[], signal?: 
         // terminate() (not creq.destroy()) so ws also finishes its own state machine.
         ws.terminate();
         const typed = handshakeError(req, status, body, [...details, `HTTP ${status}`, `body: ${bodyMessage(body)}`]);
-        finish({ err: upgradeRefusalIsFinal(status, body) ? typed : new WebSocketUnavailable(typed, `HTTP ${status}`, status) });
+        finish({ err: upgradeRefusalIsFinal(status, body) ? typed : new WebSocketUnavailable(typed, `HTTP ${status}`, { status, body }) });
       });
     };
     const onOpen = (): void => {
@@ -241,8 +241,8 @@ export class WebSocketUnavailable extends Error {
     readonly typed: DebugError,
     /** Short, for -v and the final message: `HTTP 403`, `Server sent no subprotocol`. */
     readonly reason: string,
-    /** The HTTP status of a refused upgrade. */
-    readonly status?: number,
+    /** The HTTP status and body of a refused upgrade. */
+    readonly refusal?: { status: number; body: string },
   ) {
     super(typed.message);
   }
@@ -309,7 +309,7 @@ export async function openStreamSocket(req: StreamRequest, signal?: AbortSignal)
       log(`${req.kind} stream: SPDY upgrade refused with HTTP ${f.status}: ${bodyMessage(f.body)}`);
       const typed = handshakeError(req, f.status, f.body, [...details, `HTTP ${f.status}`, `body: ${bodyMessage(f.body)}`]);
       // Final, or the same answer to both transports: that is the server's word on this stream.
-      const sameAnswer = wsFailure?.status === f.status && f.body.trim() !== '';
+      const sameAnswer = wsFailure?.refusal?.status === f.status && wsFailure.refusal.body === f.body && f.body.trim() !== '';
       if (upgradeRefusalIsFinal(f.status, f.body) || wsFailure === undefined || sameAnswer) throw typed;
       if (mustEndInput) throw noTransportForInput(req, wsFailure.reason, `HTTP ${f.status}`, typed.details);
       throw wsFailure.typed;
