@@ -28,6 +28,8 @@ export type RelayMode = 'v4' | 'v4-no-spdy' | 'no-websocket';
 
 export interface UpgradeSeen {
   upgrade: 'websocket' | 'spdy';
+  /** exec or attach. */
+  subresource: string;
   /** The client's offer: Sec-WebSocket-Protocol or X-Stream-Protocol-Version values. */
   offered: string;
   /** HTTP status the client got. */
@@ -104,7 +106,8 @@ export async function startV4Relay(mode: RelayMode, context = 'admin'): Promise<
     socket.on('error', () => socket.destroy());
     const kind = String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' ? 'websocket' : 'spdy';
     const offeredList = kind === 'websocket' ? list(req.headers['sec-websocket-protocol']) : list(req.headers['x-stream-protocol-version']);
-    const record: UpgradeSeen = { upgrade: kind, offered: offeredList.join(', '), status: 0, chosen: '' };
+    const subresource = /\/pods\/[^/]+\/(\w+)\?/.exec(req.url ?? '')?.[1] ?? '';
+    const record: UpgradeSeen = { upgrade: kind, subresource, offered: offeredList.join(', '), status: 0, chosen: '' };
     seen.push(record);
     const raw: Array<[string, string]> = [];
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) raw.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
@@ -118,7 +121,7 @@ export async function startV4Relay(mode: RelayMode, context = 'admin'): Promise<
     } else if (mode === 'v4-no-spdy') {
       return refuse(socket, record, 400, 'this proxy does not relay SPDY');
     }
-    const upstream = tlsConnect({ host: up.server.hostname, port: Number(up.server.port), servername: up.server.hostname, ...upstreamTls });
+    const upstream = tlsConnect({ host: up.server.hostname, port: Number(up.server.port), ...upstreamTls });
     sockets.add(upstream);
     upstream.on('close', () => sockets.delete(upstream));
     upstream.on('error', () => socket.destroy());
