@@ -326,10 +326,16 @@ export async function openStreamSocket(req: StreamRequest, signal?: AbortSignal)
     throw connectError(req, f.error, details);
   }
   let sock: ChannelSocket;
+  // An abort while the streams open ends the connection (the opening then fails, and is dropped).
+  const onAbort = (): void => void up.socket.destroy();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     sock = await openChannels({ socket: up.socket, channelProtocol: up.protocol, stdin: req.stdin, tty: req.tty, timeoutMs, log });
   } catch (err) {
+    if (signal?.aborted) return undefined;
     throw new ConnectionLostError(`the ${req.kind} stream to ${safeHost(req.server)} failed while opening (SPDY: ${(err as Error).message}); check the network and run the command again`, { cause: err, details });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
   log(`${req.kind} stream: open, protocol ${sock.protocol}`);
   if (wsFailure) spdyServers.add(req.server);

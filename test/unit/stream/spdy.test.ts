@@ -153,6 +153,14 @@ describe('SPDY fallback (a v4-only server: v5 WebSocket offer refused 403, as Ku
     expect(s.conns[0]?.stdinEnded).toBe(true);
   });
 
+  it('an abort while the streams open ends the attempt quietly', async () => {
+    const s = await fake({ withhold: { type: 'stdout' } });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    await expect(runStream(request(s), io(), ac.signal)).resolves.toEqual({ exitCode: undefined, protocol: '' });
+    expect(s.conns).toHaveLength(1);
+  });
+
   it('a stream the server resets while opening fails the opening, typed', async () => {
     const s = await fake({ withhold: { type: 'stdout', reset: true } });
     const err: unknown = await runStream(request(s), io()).catch((e: unknown) => e);
