@@ -3,12 +3,14 @@
  * streams we open (odd IDs), their replies, data both ways with flow
  * control, resets, settings, pings and GOAWAY. Knows nothing of Kubernetes.
  *
- * Flow control: our receive windows are replenished (WINDOW_UPDATE, per
- * stream and, as in 3.1, for the session) as data is taken. The send windows
- * are honoured once the peer shows it keeps them (a SETTINGS initial window
- * or any WINDOW_UPDATE). The Kubernetes peers (kubelet, API server, both on
- * moby/spdystream) never send either and never enforce a window: honouring a
- * 64 KiB window they never reopen would stall stdin for good.
+ * Flow control is kept with a peer that shows it keeps it (a SETTINGS
+ * initial window or any WINDOW_UPDATE): its send windows are honoured and
+ * ours are replenished (WINDOW_UPDATE per stream and, as in 3.1, for the
+ * session) as data is taken. The Kubernetes peers (kubelet, API server, both
+ * on moby/spdystream) do neither and never enforce a window: honouring a
+ * 64 KiB window they never reopen would stall stdin for good, and window
+ * updates they no longer read once a command ended make their close a TCP
+ * reset, which drops the tail of the output still on its way to us.
  */
 import type { Duplex } from 'node:stream';
 import {
@@ -89,8 +91,8 @@ export class SpdySession {
   private peerInitialWindow = DEFAULT_WINDOW;
   private sessionSendWindow = DEFAULT_WINDOW;
   private sessionUnacked = 0;
-  /** The peer has shown it keeps flow-control windows. */
-  private enforceSendWindows = false;
+  /** The peer has shown it keeps flow-control windows: honour theirs, replenish ours. */
+  private flowControl = false;
   private paused = false;
   private error: Error | undefined;
   private peerEnded = false;
@@ -196,13 +198,13 @@ export class SpdySession {
     while (stream.queue.length > 0) {
       const head = stream.queue[0] as Outgoing;
       let n = Math.min(head.data.length, MAX_DATA_FRAME);
-      if (this.enforceSendWindows && n > 0) {
+      if (this.flowControl && n > 0) {
         n = Math.min(n, stream.sendWindow, this.sessionSendWindow);
         if (n <= 0) return; // wait for WINDOW_UPDATE
       }
       const chunk = head.data.subarray(0, n);
       const last = n === head.data.length;
-      if (this.enforceSendWindows) {
+      if (this.flowControl) {
         stream.sendWindow -= n;
         this.sessionSendWindow -= n;
       }
@@ -248,14 +250,14 @@ export class SpdySession {
           if (f.data.length > 0) {
             s.unacked += f.data.length;
             s.onData?.(f.data);
-            if (s.unacked >= DEFAULT_WINDOW / 2 && (f.flags & Flag.fin) === 0) {
+            if (this.flowControl && s.unacked >= DEFAULT_WINDOW / 2 && (f.flags & Flag.fin) === 0) {
               this.write(encodeWindowUpdate(s.id, s.unacked));
               s.unacked = 0;
             }
           }
           if (f.flags & Flag.fin) this.remoteEnd(s);
         }
-        if (this.sessionUnacked >= DEFAULT_WINDOW / 2) {
+        if (this.flowControl && this.sessionUnacked >= DEFAULT_WINDOW / 2) {
           this.write(encodeWindowUpdate(0, this.sessionUnacked));
           this.sessionUnacked = 0;
         }
@@ -296,13 +298,13 @@ export class SpdySession {
           if (e.id !== Setting.initialWindowSize) continue;
           const delta = e.value - this.peerInitialWindow;
           this.peerInitialWindow = e.value;
-          this.enforceSendWindows = true;
+          this.flowControl = true;
           for (const s of this.streams.values()) s.sendWindow += delta;
         }
         for (const s of this.streams.values()) this.flush(s);
         return;
       case 'windowUpdate': {
-        this.enforceSendWindows = true;
+        this.flowControl = true;
         if (f.streamId === 0) this.sessionSendWindow += f.delta;
         else {
           const s = this.streams.get(f.streamId);

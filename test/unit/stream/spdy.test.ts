@@ -236,9 +236,10 @@ describe('SPDY sessions', () => {
     expect(Buffer.concat(conn?.stdin ?? []).toString()).toBe('0123456789abcdefghij');
   });
 
-  it("replenishes the server's windows as bulk output is taken (stream and session)", async () => {
+  it("replenishes a flow-controlling server's windows as bulk output is taken (stream and session)", async () => {
     const big = Buffer.alloc(300 * 1024, 'x');
     const s = await fake({
+      initialWindow: 64 * 1024,
       onReady: (c) => {
         for (let at = 0; at < big.length; at += 16 * 1024) c.send('stdout', big.subarray(at, at + 16 * 1024));
         c.send('error', '{"status":"Success"}');
@@ -253,6 +254,21 @@ describe('SPDY sessions', () => {
     const total = (id: number | undefined) => updates.filter((u) => u.type === 'windowUpdate' && u.streamId === id).reduce((n, u) => n + (u.type === 'windowUpdate' ? u.delta : 0), 0);
     expect(total(stdoutId)).toBeGreaterThanOrEqual(big.length - 64 * 1024);
     expect(total(0)).toBeGreaterThanOrEqual(big.length - 64 * 1024);
+  });
+
+  it('sends no window updates to a peer that keeps no flow control (spdystream): its close stays clean', async () => {
+    const big = Buffer.alloc(300 * 1024, 'x');
+    const s = await fake({
+      onReady: (c) => {
+        for (let at = 0; at < big.length; at += 16 * 1024) c.send('stdout', big.subarray(at, at + 16 * 1024));
+        c.send('error', '{"status":"Success"}');
+        c.end();
+      },
+    });
+    const streams = io();
+    await expect(runStream(request(s, { stdin: false }), streams)).resolves.toMatchObject({ exitCode: 0 });
+    expect(streams.out().length).toBe(big.length);
+    expect(s.conns[0]?.frames.filter((f) => f.type === 'windowUpdate')).toEqual([]);
   });
 
   it('refuses data for a stream it never opened, and survives a GOAWAY', async () => {
