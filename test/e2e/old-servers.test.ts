@@ -89,6 +89,16 @@ describe('a server or proxy offering only v4 (SPDY passes)', () => {
     expect(r.code).toBe(3);
   });
 
+  it('a big output arrives whole, and the exit status after it (no reset at the end)', async () => {
+    // Window updates sent to a server that stopped reading once the command
+    // ended turned its close into a TCP reset, which dropped the output's tail.
+    const size = 64 * 1024 * 1024;
+    const r = await runWith(PLUGIN, ['--kubeconfig', relay.kubeconfig, '-n', ns, pod, '-q', '--', 'head', '-c', String(size), '/dev/zero'], '');
+    expect(r.stderr).toBe('');
+    expect(r.stdout.length).toBe(size);
+    expect(r.code).toBe(0);
+  });
+
   it('a big input reaches the command whole (no 64 KiB window stall)', async () => {
     const input = 'y'.repeat(1023).concat('\n').repeat(1024); // 1 MiB
     const r = await runWith(PLUGIN, ['--kubeconfig', relay.kubeconfig, '-n', ns, pod, '-q', '--', 'wc', '-c'], input);
