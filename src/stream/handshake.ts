@@ -287,7 +287,7 @@ export function resetTransportMemory(): void {
  */
 export async function openStreamSocket(req: StreamRequest, signal?: AbortSignal): Promise<ChannelSocket | undefined> {
   const log = req.log ?? ((): void => {});
-  const mustEndInput = req.stdin && !req.tty;
+  const mustEndInput = req.inputMustEnd ?? (req.stdin && !req.tty);
   let wsFailure: WebSocketUnavailable | undefined;
   if (!spdyServers.has(req.server)) {
     try {

@@ -289,6 +289,13 @@ describe('SPDY sessions', () => {
 });
 
 describe('when SPDY is refused too', () => {
+  it('input that ends only with the stream (the guard) is still served by v4', async () => {
+    const s = await fake({ websocket: { status: 400, body: 'x' }, refuseSpdy: { status: 400, body: 'no spdy' } });
+    await runStream(request(s, { inputMustEnd: false }), io()).catch(() => undefined);
+    // Offered v4 too (this fake refuses every WebSocket; a v4-only server would have accepted).
+    expect(s.upgrades[0]?.headers['sec-websocket-protocol']).toBe('v5.channel.k8s.io,v4.channel.k8s.io');
+  });
+
   it('refuses piped input before anything ran (exit 74), naming both refusals', async () => {
     const s = await fake({ refuseSpdy: { status: 400, body: 'this proxy does not relay SPDY' } });
     const err: unknown = await runStream(request(s), io()).catch((e: unknown) => e);
