@@ -218,6 +218,9 @@ const ours7 = spawnSync(PLUGIN, ['-n', NS, 'bench-reuse', '-q', '--', 'sh', '-c'
 const peer7 = spawnSync(KUBECTL, ['--context', 'admin', '-n', NS, 'debug', '-i', '--quiet', 'bench-new', `--image=${IMAGE}`, '--target=app', '--profile=general', `--custom=${custom}`, '--', 'sh', '-c', 'exit 7'], { env });
 notes.push(`Exit code of \`-- sh -c 'exit 7'\`: ours ${ours7.status}, kubectl debug ${peer7.status}.`);
 
+// 4c. Pod completion against kubectl's own (scripts/bench.d/completion.mjs)
+rows.push(...(await (await import('./completion.mjs')).benchCompletion({ kubectl: KUBECTL, repo: REPO, sea, env, ns: NS, notes })));
+
 // 5. Stream throughput: 200 MiB through stdout
 const size = 200 * 1024 * 1024;
 const thr = { ours: [], peer: [], ratios: [], rss: [] };

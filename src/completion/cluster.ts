@@ -30,6 +30,43 @@ interface PodLike extends Named {
 const names = (list: List<Named>): string[] =>
   (list.items ?? []).filter((i) => !i.metadata?.deletionTimestamp).flatMap((i) => (i.metadata?.name ? [i.metadata.name] : []));
 
+/**
+ * Lists are asked for as a server-side Table without objects (what
+ * `kubectl get` prints, cells only): a few dozen bytes a row where whole pods
+ * run to kilobytes each (tens of megabytes for a namespace of hundreds), so
+ * the API server encodes, and we read and parse, little. A server that does
+ * not do Tables answers the plain list (the JSON fallback in the Accept).
+ */
+export const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+
+export interface TableList extends List<Named> {
+  kind?: string;
+  columnDefinitions?: Array<{ name?: string }>;
+  rows?: Array<{ cells?: unknown[] }>;
+}
+
+/**
+ * Names from a Table (or, when the server sent the plain list, from its
+ * items). Rows whose Status cell says the object is going away (a pod or
+ * namespace being deleted: Terminating; a deleted pod on an unreachable
+ * node: Unknown) are left out, as deletionTimestamp leaves them out of a list.
+ */
+export function tableNames(t: TableList): string[] {
+  if (t.kind !== 'Table') return names(t);
+  const cols = (t.columnDefinitions ?? []).map((c) => (c.name ?? '').toLowerCase());
+  const nameAt = cols.indexOf('name');
+  const statusAt = cols.indexOf('status');
+  if (nameAt < 0) return [];
+  return (t.rows ?? []).flatMap((r) => {
+    const name = r.cells?.[nameAt];
+    const status = statusAt < 0 ? undefined : r.cells?.[statusAt];
+    if (typeof name !== 'string' || name === '') return [];
+    return status === 'Terminating' || status === 'Unknown' ? [] : [name];
+  });
+}
+
+const tableQuery = { includeObject: 'None' } as const;
+
 export function clusterSource(flags: KubeconfigFlags, env: NodeJS.ProcessEnv, debug: DebugLog): CompletionSource {
   let connection: Promise<{ kube: KubeClient; conn: ClusterConnection }> | undefined;
   const client = () =>
@@ -49,7 +86,7 @@ export function clusterSource(flags: KubeconfigFlags, env: NodeJS.ProcessEnv, de
     async pods(namespace) {
       const c = await inNamespace(namespace);
       const pods = TARGET_KINDS.find((k) => k.kind === 'pod')?.listPath(c.namespace) ?? '';
-      return names(await c.kube.get<List<Named>>(pods, { fieldSelector: 'status.phase=Running' }));
+      return tableNames(await c.kube.request<TableList>('GET', pods, { query: { fieldSelector: 'status.phase=Running', ...tableQuery }, accept: TABLE_ACCEPT }));
     },
     async workloads(kind: TargetKind, namespace) {
       const c = await inNamespace(namespace);
@@ -67,7 +104,7 @@ export function clusterSource(flags: KubeconfigFlags, env: NodeJS.ProcessEnv, de
     },
     async namespaces() {
       const { kube } = await client();
-      return names(await kube.get<List<Named>>('/api/v1/namespaces'));
+      return tableNames(await kube.request<TableList>('GET', '/api/v1/namespaces', { query: tableQuery, accept: TABLE_ACCEPT }));
     },
     async contexts() {
       return ((await config()).contexts ?? []).map((c) => c.name);

@@ -37,6 +37,8 @@ export interface RequestInit {
    * smaller of this and --request-timeout applies.
    */
   timeoutMs?: number;
+  /** Accept header, when not plain JSON (e.g. a server-side Table for completion). */
+  accept?: string;
 }
 
 /**
@@ -230,6 +232,7 @@ export class KubeClient {
     const url = this.url(path, init.query);
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
     const headers: Record<string, string> = { ...(opts.headers as Record<string, string>), Accept: 'application/json' };
+    if (init.accept !== undefined) headers['Accept'] = init.accept;
     if (body !== undefined) {
       headers['Content-Type'] = init.contentType ?? 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(body));

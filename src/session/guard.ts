@@ -52,6 +52,8 @@ export function startGuard(input: GuardInput): Guard {
             command: ['/bin/sh', '-c', guardScript(), 'distroless-debug-guard', input.sessionId, String(input.leaseSeconds)],
             stdin: true,
             tty: false,
+            // Its input ends with its connection: v4 serves it (a TTY session's guard on a v4-only proxy).
+            inputMustEnd: false,
           },
           { stdin: heartbeats, stdout: discard(), stderr: discard() },
           ctl.signal,

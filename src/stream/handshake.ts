@@ -10,6 +10,9 @@ import WebSocket, { type ClientOptions } from 'ws';
 import { ApiError, ConfigError, ConnectionLostError, type DebugError, DebugError as DebugErrorClass, ForbiddenError, NotFoundError, StreamRefusedError, TimeoutError } from '../errors.js';
 import { connectionError } from '../kubeconfig/transport-errors.js';
 import { PROTOCOL_V4, PROTOCOL_V5, buildStreamUrl, describeStreamUrl, type StreamRequest } from './request.js';
+import { type ChannelSocket, webSocketChannel } from './socket.js';
+import { openChannels } from './spdy/channel-socket.js';
+import { upgradeToSpdy } from './spdy/upgrade.js';
 
 /**
  * Headers for the upgrade request. An array value stays an array: Node sends
@@ -187,11 +190,12 @@ function readBody(res: IncomingMessage, limit: number, timeoutMs: number): Promi
 }
 
 /**
- * Resolves with the open socket, paused so that nothing is read before the
- * caller has its listeners in place; or with undefined when `signal` aborted
- * the opening. Rejects with a typed error.
+ * Opens the WebSocket offering `protocols`. Resolves with the open socket,
+ * paused so that nothing is read before the caller has its listeners in
+ * place; or with undefined when `signal` aborted the opening. Rejects with a
+ * typed error, or with WebSocketUnavailable when another transport may work.
  */
-export function openStreamSocket(req: StreamRequest, signal?: AbortSignal): Promise<WebSocket | undefined> {
+export function openWebSocket(req: StreamRequest, protocols: string[], signal?: AbortSignal): Promise<WebSocket | undefined> {
   const log = req.log ?? ((): void => {});
   if (signal?.aborted) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
@@ -201,10 +205,10 @@ export function openStreamSocket(req: StreamRequest, signal?: AbortSignal): Prom
     log(`${req.kind} stream: headers ${Object.keys(opts.headers ?? {}).join(', ') || '(none)'} (values not shown)`);
     const details = [`url: ${describeStreamUrl(req)}`];
 
-    const ws = new WebSocket(url, [PROTOCOL_V5, PROTOCOL_V4], opts);
+    const ws = new WebSocket(url, protocols, opts);
     ws.binaryType = 'nodebuffer';
     let settled = false;
-    const finish = (outcome: { ws: WebSocket | undefined } | { err: DebugError }): void => {
+    const finish = (outcome: { ws: WebSocket | undefined } | { err: DebugError | WebSocketUnavailable }): void => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
@@ -218,7 +222,9 @@ export function openStreamSocket(req: StreamRequest, signal?: AbortSignal): Prom
     // listener must stay for the socket's lifetime so they never crash the process.
     ws.on('error', (err: Error) => {
       log(`${req.kind} stream: socket error: ${err.message}`);
-      finish({ err: connectError(req, err, details) });
+      const typed = connectError(req, err, details);
+      // The server upgraded without a protocol we offered: another transport may work.
+      finish({ err: /subprotocol/i.test(err.message) ? new WebSocketUnavailable(typed, err.message) : typed });
     });
     const onRefused = (_creq: unknown, res: IncomingMessage): void => {
       const status = res.statusCode ?? 0;
@@ -226,7 +232,8 @@ export function openStreamSocket(req: StreamRequest, signal?: AbortSignal): Prom
         log(`${req.kind} stream: handshake refused with HTTP ${status}: ${bodyMessage(body)}`);
         // terminate() (not creq.destroy()) so ws also finishes its own state machine.
         ws.terminate();
-        finish({ err: handshakeError(req, status, body, [...details, `HTTP ${status}`, `body: ${bodyMessage(body)}`]) });
+        const typed = handshakeError(req, status, body, [...details, `HTTP ${status}`, `body: ${bodyMessage(body)}`]);
+        finish({ err: upgradeRefusalIsFinal(status, body) ? typed : new WebSocketUnavailable(typed, `HTTP ${status}`, { status, body }) });
       });
     };
     const onOpen = (): void => {
@@ -243,4 +250,125 @@ export function openStreamSocket(req: StreamRequest, signal?: AbortSignal): Prom
     ws.once('open', onOpen);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * The WebSocket could not carry this session, but another transport may: the
+ * upgrade was refused in a way that is not a final answer about the pod or
+ * the user, or the server upgraded without a protocol we offered.
+ */
+export class WebSocketUnavailable extends Error {
+  override name = 'WebSocketUnavailable';
+  constructor(
+    /** What the WebSocket attempt alone would report. */
+    readonly typed: DebugError,
+    /** Short, for -v and the final message: `HTTP 403`, `Server sent no subprotocol`. */
+    readonly reason: string,
+    /** The HTTP status and body of a refused upgrade. */
+    readonly refusal?: { status: number; body: string },
+  ) {
+    super(typed.message);
+  }
+}
+
+/**
+ * A refusal that another transport would only repeat: bad credentials, a
+ * Kubernetes Status saying who may not do what or what does not exist, and
+ * the container-state refusals a starting debugger gets (retried by the
+ * session). Anything else (a 1.29 API server's bare 403 to a v5-only offer,
+ * a proxy's 400/405/426/501/502) may be about the WebSocket itself.
+ */
+export function upgradeRefusalIsFinal(status: number, body: string): boolean {
+  if (status === 401) return true;
+  if ((status === 403 || status === 404) && /"kind"\s*:\s*"Status"/.test(body)) return true;
+  if ((status === 400 || status === 500) && /not found|not valid|not running|not available|terminated|completed|waiting to start|containercreating/i.test(bodyMessage(body))) {
+    return true;
+  }
+  return false;
+}
+
+/** Servers where this run found the WebSocket unusable and SPDY working: later streams go straight to SPDY. */
+const spdyServers = new Set<string>();
+
+/** Forgets what earlier streams learned (tests). */
+export function resetTransportMemory(): void {
+  spdyServers.clear();
+}
+
+/**
+ * Opens the stream over the transport this server can carry, paused (see
+ * openWebSocket); undefined when `signal` aborted the opening.
+ *
+ * Order, as kubectl 1.30+ does it: a WebSocket first, then SPDY/3.1 when the
+ * WebSocket upgrade is refused (not finally, see upgradeRefusalIsFinal) or
+ * comes back without a protocol we offered. Input that must end (stdin
+ * without a TTY: a pipe, a file, /dev/null) is offered only
+ * `v5.channel.k8s.io`: on v4 its end could never reach the command, which
+ * would wait forever, and a v4 stream, once open, has already started the
+ * command. A TTY session (or one without stdin) also accepts v4. When SPDY is
+ * refused too, input that must end is refused before anything ran.
+ */
+export async function openStreamSocket(req: StreamRequest, signal?: AbortSignal): Promise<ChannelSocket | undefined> {
+  const log = req.log ?? ((): void => {});
+  const mustEndInput = req.inputMustEnd ?? (req.stdin && !req.tty);
+  let wsFailure: WebSocketUnavailable | undefined;
+  if (!spdyServers.has(req.server)) {
+    try {
+      const ws = await openWebSocket(req, mustEndInput ? [PROTOCOL_V5] : [PROTOCOL_V5, PROTOCOL_V4], signal);
+      return ws && webSocketChannel(ws);
+    } catch (err) {
+      if (!(err instanceof WebSocketUnavailable)) throw err;
+      wsFailure = err;
+      log(`${req.kind} stream: WebSocket unusable (${err.reason}); trying SPDY/3.1`);
+    }
+  }
+  const details = [`url: ${describeStreamUrl(req)}`, 'transport: SPDY/3.1'];
+  const timeoutMs = req.handshakeTimeoutMs ?? 30_000;
+  const up = await upgradeToSpdy({ url: buildStreamUrl(req).replace(/^ws/, 'http'), requestOptions: req.requestOptions, protocols: [PROTOCOL_V4], timeoutMs, signal });
+  if ('aborted' in up) return undefined;
+  if ('failure' in up) {
+    const f = up.failure;
+    if (f.kind === 'refused') {
+      log(`${req.kind} stream: SPDY upgrade refused with HTTP ${f.status}: ${bodyMessage(f.body)}`);
+      const typed = handshakeError(req, f.status, f.body, [...details, `HTTP ${f.status}`, `body: ${bodyMessage(f.body)}`]);
+      // Final, or the same answer to both transports: that is the server's word on this stream.
+      const sameAnswer = wsFailure?.refusal?.status === f.status && wsFailure.refusal.body === f.body && f.body.trim() !== '';
+      if (upgradeRefusalIsFinal(f.status, f.body) || wsFailure === undefined || sameAnswer) throw typed;
+      if (mustEndInput) throw noTransportForInput(req, wsFailure.reason, `HTTP ${f.status}`, typed.details);
+      throw wsFailure.typed;
+    }
+    if (f.kind === 'protocol') {
+      log(`${req.kind} stream: SPDY upgrade chose protocol "${f.chosen}", not ${PROTOCOL_V4}`);
+      if (mustEndInput && wsFailure) throw noTransportForInput(req, wsFailure.reason, `protocol "${f.chosen}"`, details);
+      throw wsFailure?.typed ?? new StreamRefusedError(`the API server at ${safeHost(req.server)} answered the SPDY upgrade without the ${PROTOCOL_V4} stream protocol; rerun with -v for details`, { details });
+    }
+    if (f.kind === 'timeout') {
+      const s = Math.round(timeoutMs / 1000);
+      throw new TimeoutError(`no answer from the API server at ${safeHost(req.server)} within ${s}s while opening the ${req.kind} stream (SPDY); check the network or raise --request-timeout`, { details });
+    }
+    throw connectError(req, f.error, details);
+  }
+  let sock: ChannelSocket;
+  // An abort while the streams open ends the connection (the opening then fails, and is dropped).
+  const onAbort = (): void => void up.socket.destroy();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    sock = await openChannels({ socket: up.socket, channelProtocol: up.protocol, stdin: req.stdin, tty: req.tty, timeoutMs, log });
+  } catch (err) {
+    if (signal?.aborted) return undefined;
+    throw new ConnectionLostError(`the ${req.kind} stream to ${safeHost(req.server)} failed while opening (SPDY: ${(err as Error).message}); check the network and run the command again`, { cause: err, details });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  log(`${req.kind} stream: open, protocol ${sock.protocol}`);
+  if (wsFailure) spdyServers.add(req.server);
+  return sock;
+}
+
+/** Piped input on a server (or proxy) that offers neither v5 nor SPDY: refused before anything ran. */
+function noTransportForInput(req: StreamRequest, wsReason: string, spdyReason: string, details: string[]): StreamRefusedError {
+  return new StreamRefusedError(
+    `the API server at ${safeHost(req.server)} (or a proxy on the way) offers neither the ${PROTOCOL_V5} WebSocket (${wsReason}) nor SPDY/3.1 (${spdyReason}), and on ${PROTOCOL_V4} piped input can never end, so nothing was run; run it from a terminal without piped input, or reach the API server without that proxy`,
+    { details },
+  );
 }

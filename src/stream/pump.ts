@@ -8,7 +8,8 @@ import WebSocket from 'ws';
 import { ConnectionLostError, type DebugError, StreamRefusedError } from '../errors.js';
 import { Channel, type TerminalSize, decodeFrame, encodeCloseStdin, encodeFrame, encodeResize, parseStatus } from './frames.js';
 import { outputRecycler } from './memory.js';
-import { PROTOCOL_V5, type StreamIO, type StreamRequest, type StreamResult } from './request.js';
+import type { StreamIO, StreamRequest, StreamResult } from './request.js';
+import { type ChannelSocket, webSocketChannel } from './socket.js';
 
 // Pause stdin when this much is queued on the socket; resume when below LOW.
 const STDIN_HIGH_WATER = 1 << 20;
@@ -65,10 +66,11 @@ export function closeOutcome(input: {
 }
 
 /**
- * Runs the session over `ws` (open, paused, as openStreamSocket leaves it)
- * until it closes. Resolves only after the local outputs took every byte.
+ * Runs the session over `socket` (open, paused, as openStreamSocket leaves
+ * it) until it closes. Resolves only after the local outputs took every byte.
  */
-export function pumpChannels(ws: WebSocket, req: StreamRequest, io: StreamIO, signal?: AbortSignal): Promise<StreamResult> {
+export function pumpChannels(socket: ChannelSocket | WebSocket, req: StreamRequest, io: StreamIO, signal?: AbortSignal): Promise<StreamResult> {
+  const ws: ChannelSocket = socket instanceof WebSocket ? webSocketChannel(socket) : socket;
   const log = req.log ?? ((): void => {});
   const protocol = ws.protocol;
   return new Promise<StreamResult>((resolve, reject) => {
@@ -108,7 +110,7 @@ export function pumpChannels(ws: WebSocket, req: StreamRequest, io: StreamIO, si
     const onAbort = (): void => {
       log(`${req.kind} stream: aborted`);
       localClose = true;
-      if (ws.readyState === WebSocket.OPEN) {
+      if (ws.isOpen) {
         ws.close(1000, 'client aborted');
         // Do not wait forever for the server's close frame.
         setTimeout(() => ws.terminate(), 1_000).unref();
@@ -121,7 +123,7 @@ export function pumpChannels(ws: WebSocket, req: StreamRequest, io: StreamIO, si
     }
 
     const send = (frame: Buffer, cb?: (err?: Error) => void): void => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(frame, { binary: true }, cb);
+      if (ws.isOpen) ws.send(frame, cb);
     };
 
     // Backpressure: when a writable is full, pause the WebSocket (ws pauses
@@ -148,7 +150,7 @@ export function pumpChannels(ws: WebSocket, req: StreamRequest, io: StreamIO, si
             // The reader went away (e.g. `| head`): nobody wants the rest.
             log(`${req.kind} stream: local output closed; ending the session`);
             localClose = true;
-            if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'output closed');
+            if (ws.isOpen) ws.close(1000, 'output closed');
           }
           if (blocked.size === 0) {
             lastPong = Date.now(); // pongs could not be read while paused
@@ -164,8 +166,7 @@ export function pumpChannels(ws: WebSocket, req: StreamRequest, io: StreamIO, si
       blocked.set(out, waiting);
     };
 
-    ws.on('message', (raw: WebSocket.RawData) => {
-      const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+    ws.on('message', (buf: Buffer) => {
       if (buf.length === 0) return;
       const { channel, data } = decodeFrame(buf);
       // The server opens each channel with an empty frame; only real bytes count.
@@ -201,8 +202,7 @@ export function pumpChannels(ws: WebSocket, req: StreamRequest, io: StreamIO, si
       lastPong = Date.now();
     });
 
-    ws.on('close', (code: number, reasonBuf: Buffer) => {
-      const reason = reasonBuf.toString('utf8');
+    ws.on('close', (code: number, reason: string) => {
       log(`${req.kind} stream: closed with code ${code}${reason ? ` (${reason})` : ''}`);
       if (settled) return;
       const outcome = closeOutcome({
@@ -236,8 +236,9 @@ export function pumpChannels(ws: WebSocket, req: StreamRequest, io: StreamIO, si
       if (io.preamble) send(encodeFrame(Channel.stdin, io.preamble));
       const onEnd = (): void => {
         log(`${req.kind} stream: stdin ended`);
-        // v4 has no way to signal EOF: the remote keeps waiting for input.
-        if (protocol === PROTOCOL_V5) send(encodeCloseStdin());
+        // v4 has no way to signal EOF: the remote keeps waiting for input
+        // (handshake.ts never opens v4 for input that must end).
+        if (ws.canCloseStdin) send(encodeCloseStdin());
       };
       const stdin = io.stdin;
       if (!stdin) {
@@ -290,7 +291,7 @@ export function pumpChannels(ws: WebSocket, req: StreamRequest, io: StreamIO, si
     }, pingMs);
     timer.unref(); // the socket itself keeps the process alive
     cleanups.push(() => clearInterval(timer));
-    cleanups.push(() => ws.removeListener('error', onError));
+    cleanups.push(() => ws.off('error', onError));
 
     // openStreamSocket left it paused until these listeners were in place.
     ws.resume();

@@ -26,6 +26,12 @@ export interface StreamRequest {
   stdin: boolean;
   /** stdout is always requested; stderr only when !tty (a tty merges them). */
   tty: boolean;
+  /**
+   * The remote command must see its input end (default: stdin without a
+   * TTY), so the stream is never opened on v4.channel.k8s.io. False for input
+   * that ends only with the stream itself (the guard's heartbeats): v4 serves it.
+   */
+  inputMustEnd?: boolean;
   /** Default 30 s. */
   handshakeTimeoutMs?: number;
   /** Default 5 s (kubectl's period). */
