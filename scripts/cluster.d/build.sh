@@ -77,7 +77,9 @@ ensure_containerd() {
 # libseccomp for seccomp profiles.
 RUNC_VERSION=1.3.7
 ensure_runc() {
-  [[ -x $BIN/runc ]] && "$BIN/runc" --version 2>/dev/null | grep -q "version $RUNC_VERSION" && return 0
+  # Not `runc --version | grep -q`: with pipefail, grep's early exit can kill
+  # runc with SIGPIPE and make a current runc look stale.
+  [[ -x $BIN/runc && $("$BIN/runc" --version 2>/dev/null) == *"version $RUNC_VERSION"* ]] && return 0
   log "building runc v$RUNC_VERSION"
   local mod src=$CACHE/src/runc-$RUNC_VERSION
   mod=$(cd /tmp && go mod download -json "github.com/opencontainers/runc@v$RUNC_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')

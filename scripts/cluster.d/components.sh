@@ -37,6 +37,7 @@ server = "$mirror"
   capabilities = ["pull", "resolve"]
 EOF
   done
+  write_private_hosts "$STATE/containerd/certs.d"
   cat >"$STATE/containerd/config.toml" <<EOF
 version = 3
 root = "$STATE/containerd/root"

@@ -150,7 +150,7 @@ check_ports() {
   done
 }
 
-# start NAME [--netns] CMD...: start a long-running component in the background,
+# start NAME [--netns | --netns-of NETNS] CMD...: start a long-running component in the background,
 # detached from this shell, and record its PID. Skips one that is already up.
 start() {
   local name=$1; shift
@@ -160,6 +160,8 @@ start() {
     # containerd and runc must share the host's mount namespace to see each
     # other's volume mounts.
     netns=(nsenter "--net=/run/netns/$NETNS"); shift
+  elif [[ ${1:-} == --netns-of ]]; then
+    netns=(nsenter "--net=/run/netns/$2"); shift 2
   fi
   check_ports "$name"
   if is_running "$name"; then return 0; fi
