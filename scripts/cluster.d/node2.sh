@@ -32,7 +32,8 @@ N2=$STATE/node2
 # two kubelets sharing one QoS tree would each delete the other's pod cgroups.
 N2_CGROUP=dd-node2
 
-COMPONENTS+=(containerd-c17 kubelet-c17)
+# A version cluster (versions.sh) is single-node.
+if [[ -z $VERSION_CLUSTER ]]; then COMPONENTS+=(containerd-c17 kubelet-c17); fi
 EXE[containerd-c17]=containerd
 EXE[kubelet-c17]=kubelet
 

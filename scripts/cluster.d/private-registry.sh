@@ -20,7 +20,8 @@ PRIVATE_USER=dd-puller
 TOKEN_SERVICE=dd-private
 TOKEN_ISSUER=dd-token-server
 
-COMPONENTS+=(registry-auth registry-basic registry-basic-bridge registry-token registry-token-bridge)
+# A version cluster (versions.sh) uses the anonymous registry only.
+if [[ -z $VERSION_CLUSTER ]]; then COMPONENTS+=(registry-auth registry-basic registry-basic-bridge registry-token registry-token-bridge); fi
 EXE[registry-auth]=registry-auth
 EXE[registry-basic]=docker-registry
 EXE[registry-basic-bridge]=socat
