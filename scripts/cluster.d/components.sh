@@ -25,6 +25,7 @@ ensure_network() {
 }
 
 write_configs() {
+  mkdir -p "$RUN_STATE_BASE" && chmod 711 /run/distroless-debug "$RUN_STATE_BASE"
   mkdir -p "$STATE/containerd/certs.d" "$STATE/cni" "$STATE/kubelet" "$CACHE/registry"
   local mirror="http://$HOST_IP:${REGISTRY_ADDR##*:}" reg
   # docker.io and registry.k8s.io resolve to the local registry: the plugin's
@@ -41,7 +42,7 @@ EOF
   cat >"$STATE/containerd/config.toml" <<EOF
 version = 3
 root = "$STATE/containerd/root"
-state = "$STATE/containerd/state"
+state = "$RUN_STATE_BASE/containerd"
 disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
 
 [grpc]

@@ -59,6 +59,12 @@ if [[ -n ${DD_KUBERNETES:-} ]]; then
   source "$HERE/versions.sh"
   apply_kubernetes_version "$DD_KUBERNETES"
 fi
+# containerd's state (task bundles, the containers' root filesystems) lives
+# under /run, not under $STATE: $HOME is /root here, mode 0700, and a pod with
+# hostUsers: false runs as a mapped UID that must traverse the path to its
+# rootfs (runc's remount-private of the rootfs fails with EACCES otherwise;
+# see docs/cluster.md, "User namespaces").
+RUN_STATE_BASE=/run/distroless-debug/${STATE##*/}
 
 COMPONENTS=(etcd registry registry-bridge kube-apiserver apiserver-bridge kube-controller-manager kube-scheduler containerd kubelet)
 if [[ -n ${VERSION_CLUSTER:-} ]]; then

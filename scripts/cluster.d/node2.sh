@@ -119,7 +119,7 @@ EOF
   cat >"$N2/containerd/config.toml" <<EOF
 version = 2
 root = "$N2/containerd/root"
-state = "$N2/containerd/state"
+state = "$RUN_STATE_BASE/node2-containerd"
 disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
 
 [grpc]

@@ -50,7 +50,7 @@ apply_kubernetes_version() {
   KUBE_BUILD_NICE="nice -n 15"
   KBIN=$CACHE/kube-$KUBE_VERSION/bin
   KUBE_BUILD=$CACHE/kube-build-$KUBE_VERSION
-  STATE=$CACHE/cluster-v1.$minor
+  STATE=${DD_CLUSTER_STATE:-$CACHE/cluster-v1.$minor}
   PKI=$STATE/pki
   RUN=$STATE/run
   LOGS=$STATE/logs

@@ -1,11 +1,17 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const CACHE = process.env.DD_CACHE ?? `${homedir()}/.cache/distroless-debug`;
-export const KUBECONFIG = `${process.env.DD_CLUSTER_STATE ?? `${CACHE}/cluster`}/kubeconfig`;
-export const KUBECTL = `${CACHE}/bin/kubectl`;
+/** DD_KUBERNETES=1.29 (as for scripts/cluster): the separate cluster of that version, $CACHE/cluster-v1.29. */
+export const KUBERNETES = process.env.DD_KUBERNETES || undefined;
+const versionState = KUBERNETES ? `${CACHE}/cluster-v${/^v?(1\.\d+)/.exec(KUBERNETES)?.[1] ?? KUBERNETES}` : undefined;
+export const STATE = process.env.DD_CLUSTER_STATE ?? versionState ?? `${CACHE}/cluster`;
+export const KUBECONFIG = `${STATE}/kubeconfig`;
+/** The kubectl of the cluster's own version (a version cluster links its own there). */
+export const KUBECTL = existsSync(`${STATE}/kubectl`) ? `${STATE}/kubectl` : `${CACHE}/bin/kubectl`;
 export const PLUGIN = `${REPO}/bin/kubectl-distroless_debug`;
 export const REGISTRY = '127.0.0.1:5000';
 export const appImage = (tag: 'nonroot' | 'root' | 'uid1001' | 'crash' | 'setuid') => `${REGISTRY}/fixtures/app:${tag}`;

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE, createPod, deletePod, ensureNamespace, ephemeralNames, KUBECONFIG, kubectl, kubectlJSON, PLUGIN, plugin, run, uniq, type Result } from './helpers.js';
+import { createPod, deletePod, ensureNamespace, ephemeralNames, KUBECONFIG, kubectl, kubectlJSON, KUBERNETES, PLUGIN, plugin, run, STATE, uniq, type Result } from './helpers.js';
 
 // The second node (scripts/cluster.d/node2.sh) runs containerd 1.7, which
 // reports no status.containerStatuses[].user: with no securityContext in the
@@ -12,7 +12,6 @@ import { CACHE, createPod, deletePod, ensureNamespace, ephemeralNames, KUBECONFI
 // guess and the keeper's correction. Every pod here has no securityContext.
 
 const NODE = 'containerd17';
-const STATE = process.env.DD_CLUSTER_STATE ?? `${CACHE}/cluster`;
 interface PrivateRegistry {
   username: string;
   password: string;
@@ -21,8 +20,10 @@ interface PrivateRegistry {
   realm: string;
   repository: string;
 }
-const reg = JSON.parse(readFileSync(`${STATE}/private-registry/registry.json`, 'utf8')) as PrivateRegistry;
-const realmHost = new URL(reg.realm).host;
+// A version cluster (DD_KUBERNETES) is single-node, without the private registry.
+const SECOND_NODE = KUBERNETES === undefined && existsSync(`${STATE}/private-registry/registry.json`);
+const reg = (SECOND_NODE ? JSON.parse(readFileSync(`${STATE}/private-registry/registry.json`, 'utf8')) : {}) as PrivateRegistry;
+const realmHost = SECOND_NODE ? new URL(reg.realm).host : '';
 const ns = 'dd-c17';
 const dir = mkdtempSync(join(tmpdir(), 'dd-c17-'));
 const auth = Buffer.from(`${reg.username}:${reg.password}`).toString('base64');
@@ -58,6 +59,7 @@ async function privatePod(key: string, image: string, secret: string | undefined
 }
 
 beforeAll(async () => {
+  if (!SECOND_NODE) return;
   writeFileSync(netnsKubeconfig, readFileSync(KUBECONFIG, 'utf8').replaceAll('https://127.0.0.1:6443', 'https://10.213.213.1:6443'), { mode: 0o600 });
   for (const [d, hosts] of [[withCreds, [reg.basic, reg.token]], [noCreds, []]] as const) {
     rmSync(d, { recursive: true, force: true });
@@ -95,7 +97,7 @@ function expectIdentity(r: Result, tag: Tag): void {
   expect(r.stdout.split('\n').slice(0, 3)).toEqual([String(uid), String(gid), `secret of the ${tag} fixture`]);
 }
 
-describe('the second node (containerd 1.7)', () => {
+describe.runIf(SECOND_NODE)('the second node (containerd 1.7)', () => {
   it('runs the pod there and reports no status.containerStatuses[].user', async () => {
     const p = await snapshot(pods.get('basic-nonroot')!);
     expect(p.spec.nodeName).toBe('dd-node2');
@@ -108,7 +110,7 @@ describe('the second node (containerd 1.7)', () => {
   });
 });
 
-describe('identity from the image config in the private registry', () => {
+describe.runIf(SECOND_NODE)('identity from the image config in the private registry', () => {
   it.each(TAGS)('Basic auth, the pod\'s pull secret: :%s', async (tag) => {
     const name = pods.get(`basic-${tag}`)!;
     const before = await snapshot(name);
@@ -164,7 +166,7 @@ async function expectGuessAndCorrection(name: string, tag: Tag, r: Result, befor
   expect(unchangedPart(await snapshot(name))).toEqual(unchangedPart(before));
 }
 
-describe('without the image config: the 65532 guess and the keeper\'s correction', () => {
+describe.runIf(SECOND_NODE)('without the image config: the 65532 guess and the keeper\'s correction', () => {
   it.each(TAGS)('registry unreachable from where the plugin runs: :%s', async (tag) => {
     const name = pods.get(`unreach-${tag}`)!;
     const before = await snapshot(name);
