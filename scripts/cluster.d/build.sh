@@ -47,16 +47,22 @@ kube_ldflags() {
 
 ensure_kube_binaries() {
   local want=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl) missing=() b
-  for b in "${want[@]}"; do [[ -x $BIN/$b ]] || missing+=("$b"); done
+  for b in "${want[@]}"; do [[ -x $KBIN/$b ]] || missing+=("$b"); done
   ((${#missing[@]} == 0)) && return 0
   log "building ${missing[*]} v$KUBE_VERSION (cold: about 10 minutes on 2 cores)"
-  mkdir -p "$KUBE_BUILD" "$BIN"
+  mkdir -p "$KUBE_BUILD" "$KBIN"
   sed -e "s/@KUBE_VERSION@/$KUBE_VERSION/; s/@STAGING_VERSION@/$STAGING_VERSION/" \
     "$HERE/kube-go.mod.in" >"$KUBE_BUILD/go.mod"
+  # Staging modules the proxy lacks at this version (versions.sh): MODULE=VERSION.
+  local r
+  for r in ${KUBE_EXTRA_REPLACE:-}; do
+    sed -i "\#^\t${r%%=*} => #d; s#^replace (#replace (\n\t${r%%=*} => ${r%%=*} ${r#*=}#" "$KUBE_BUILD/go.mod"
+  done
   printf 'package main\n\nfunc main() {}\n' >"$KUBE_BUILD/main.go"
   local pkgs=()
   for b in "${missing[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
-  (cd "$KUBE_BUILD" && GOFLAGS=-mod=mod go build -trimpath -ldflags "$(kube_ldflags)" -o "$BIN/" "${pkgs[@]}")
+  # shellcheck disable=SC2086 # KUBE_BUILD_NICE is a command prefix or empty
+  (cd "$KUBE_BUILD" && GOFLAGS=-mod=mod ${KUBE_BUILD_NICE:-} go build ${KUBE_BUILD_TAGS:+-tags "$KUBE_BUILD_TAGS"} -trimpath -ldflags "$(kube_ldflags)" -o "$KBIN/" "${pkgs[@]}")
 }
 
 ensure_containerd() {
@@ -77,7 +83,9 @@ ensure_containerd() {
 # libseccomp for seccomp profiles.
 RUNC_VERSION=1.3.7
 ensure_runc() {
-  [[ -x $BIN/runc ]] && "$BIN/runc" --version 2>/dev/null | grep -q "version $RUNC_VERSION" && return 0
+  # Not `runc --version | grep -q`: with pipefail, grep's early exit can kill
+  # runc with SIGPIPE and make a current runc look stale.
+  [[ -x $BIN/runc && $("$BIN/runc" --version 2>/dev/null) == *"version $RUNC_VERSION"* ]] && return 0
   log "building runc v$RUNC_VERSION"
   local mod src=$CACHE/src/runc-$RUNC_VERSION
   mod=$(cd /tmp && go mod download -json "github.com/opencontainers/runc@v$RUNC_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')

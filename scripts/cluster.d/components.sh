@@ -25,8 +25,9 @@ ensure_network() {
 }
 
 write_configs() {
+  mkdir -p "$RUN_STATE_BASE" && chmod 711 /run/distroless-debug "$RUN_STATE_BASE"
   mkdir -p "$STATE/containerd/certs.d" "$STATE/cni" "$STATE/kubelet" "$CACHE/registry"
-  local mirror="http://$HOST_IP:5000" reg
+  local mirror="http://$HOST_IP:${REGISTRY_ADDR##*:}" reg
   # docker.io and registry.k8s.io resolve to the local registry: the plugin's
   # default BusyBox and the kubelet's pause image are served from here.
   for reg in docker.io registry.k8s.io "$REGISTRY_ADDR"; do
@@ -37,10 +38,11 @@ server = "$mirror"
   capabilities = ["pull", "resolve"]
 EOF
   done
+  [[ -n ${DD_KUBERNETES:-} ]] || write_private_hosts "$STATE/containerd/certs.d"
   cat >"$STATE/containerd/config.toml" <<EOF
 version = 3
 root = "$STATE/containerd/root"
-state = "$STATE/containerd/state"
+state = "$RUN_STATE_BASE/containerd"
 disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
 
 [grpc]
@@ -67,13 +69,14 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   [plugins.'io.containerd.cri.v1.runtime'.cni]
     bin_dirs = ["/usr/lib/cni"]
     conf_dir = "$STATE/cni"
+$CONTAINERD_EXTRA_CONFIG
 EOF
   cat >"$STATE/cni/10-bridge.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
-  "name": "dd-pods",
+  "name": "$CNI_NETWORK",
   "plugins": [
-    {"type": "bridge", "bridge": "dd-cni0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+    {"type": "bridge", "bridge": "$CNI_BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
      "ipam": {"type": "host-local", "ranges": [[{"subnet": "$POD_CIDR"}]], "routes": [{"dst": "0.0.0.0/0"}],
               "dataDir": "$STATE/cni-ipam"}},
     {"type": "portmap", "capabilities": {"portMappings": true}}
@@ -107,6 +110,7 @@ imageGCHighThresholdPercent: 100
 evictionHard: {"memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%", "nodefs.inodesFree": "1%"}
 registerNode: true
 shutdownGracePeriod: 0s
+$KUBELET_EXTRA_CONFIG
 EOF
   cat >"$STATE/registry.yml" <<EOF
 version: 0.1
@@ -121,18 +125,18 @@ EOF
 
 start_etcd() {
   start etcd etcd --name dd --data-dir "$STATE/etcd" \
-    --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
-    --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-    --initial-cluster dd=http://127.0.0.1:2380 --log-level warn
-  wait_for etcd 60 curl -sf http://127.0.0.1:2379/health
+    --listen-client-urls http://127.0.0.1:$ETCD_PORT --advertise-client-urls http://127.0.0.1:$ETCD_PORT \
+    --listen-peer-urls http://127.0.0.1:$ETCD_PEER_PORT --initial-advertise-peer-urls http://127.0.0.1:$ETCD_PEER_PORT \
+    --initial-cluster dd=http://127.0.0.1:$ETCD_PEER_PORT --log-level warn
+  wait_for etcd 60 curl -sf http://127.0.0.1:$ETCD_PORT/health
 }
 
 start_registry() {
   start registry docker-registry serve "$STATE/registry.yml"
   # The node (its own network namespace) reaches the registry on the veth.
-  start registry-bridge socat "TCP-LISTEN:5000,bind=$HOST_IP,fork,reuseaddr" "TCP:$REGISTRY_ADDR"
+  start registry-bridge socat "TCP-LISTEN:${REGISTRY_ADDR##*:},bind=$HOST_IP,fork,reuseaddr" "TCP:$REGISTRY_ADDR"
   wait_for registry 60 curl -sf "http://$REGISTRY_ADDR/v2/"
-  wait_for registry-bridge 30 curl -sf "http://$HOST_IP:5000/v2/"
+  wait_for registry-bridge 30 curl -sf "http://$HOST_IP:${REGISTRY_ADDR##*:}/v2/"
 }
 
 push_images() {
@@ -148,8 +152,8 @@ push_images() {
 }
 
 start_apiserver() {
-  start kube-apiserver "$BIN/kube-apiserver" \
-    --etcd-servers=http://127.0.0.1:2379 \
+  start kube-apiserver "$KBIN/kube-apiserver" \
+    --etcd-servers=http://127.0.0.1:$ETCD_PORT \
     --bind-address=127.0.0.1 --secure-port=$API_PORT --advertise-address=$HOST_IP \
     --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
     --client-ca-file="$PKI/ca.crt" \
@@ -169,7 +173,7 @@ start_apiserver() {
 }
 
 start_controllers() {
-  start kube-controller-manager "$BIN/kube-controller-manager" \
+  start kube-controller-manager "$KBIN/kube-controller-manager" \
     --kubeconfig="$STATE/controller-manager.kubeconfig" \
     --authentication-kubeconfig="$STATE/controller-manager.kubeconfig" \
     --authorization-kubeconfig="$STATE/controller-manager.kubeconfig" \
@@ -177,12 +181,12 @@ start_controllers() {
     --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
     --use-service-account-credentials=true --leader-elect=false \
     --controllers='*,-service-lb-controller,-cloud-node-lifecycle-controller,-node-ipam-controller' \
-    --bind-address=127.0.0.1 --secure-port=10257 --v=1
-  start kube-scheduler "$BIN/kube-scheduler" \
+    --bind-address=127.0.0.1 --secure-port=$KCM_PORT --v=1
+  start kube-scheduler "$KBIN/kube-scheduler" \
     --kubeconfig="$STATE/scheduler.kubeconfig" \
     --authentication-kubeconfig="$STATE/scheduler.kubeconfig" \
     --authorization-kubeconfig="$STATE/scheduler.kubeconfig" \
-    --leader-elect=false --bind-address=127.0.0.1 --secure-port=10259 --v=1
+    --leader-elect=false --bind-address=127.0.0.1 --secure-port=$SCHEDULER_PORT --v=1
 }
 
 start_node() {
@@ -190,7 +194,7 @@ start_node() {
   # containerd finds its shim on PATH.
   start containerd --netns env PATH="$BIN:$PATH" "$BIN/containerd" --config "$STATE/containerd/config.toml"
   wait_for containerd 60 "$BIN/ctr" --address "$STATE/containerd/containerd.sock" version
-  start kubelet --netns env PATH="$BIN:$PATH" "$BIN/kubelet" \
+  start kubelet --netns env PATH="$BIN:$PATH" "$KBIN/kubelet" \
     --config="$STATE/kubelet-config.yaml" --kubeconfig="$STATE/kubelet.kubeconfig" \
     --root-dir="$STATE/kubelet" --cert-dir="$STATE/kubelet/pki" \
     --hostname-override=$NODE_NAME --node-ip=$NODE_IP --v=1

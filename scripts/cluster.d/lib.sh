@@ -36,8 +36,40 @@ SERVICE_CIDR=10.96.0.0/16
 NODE_NAME=dd-node
 API_PORT=6443
 REGISTRY_ADDR=127.0.0.1:5000
+ETCD_PORT=2379
+ETCD_PEER_PORT=2380
+KCM_PORT=10257
+SCHEDULER_PORT=10259
+CNI_NETWORK=dd-pods
+CNI_BRIDGE=dd-cni0
+# Kubernetes binaries (a version cluster keeps its own, see versions.sh).
+KBIN=$BIN
+# Extra kubelet configuration lines (a version cluster's cgroup root).
+KUBELET_EXTRA_CONFIG=
+# A mount namespace file for containerd and the kubelet (version clusters only).
+NODE_MNTNS=
+# Extra containerd configuration (a version cluster turns NRI off).
+CONTAINERD_EXTRA_CONFIG=
+VERSION_CLUSTER=
+
+# `scripts/cluster --kubernetes VERSION ...` or DD_KUBERNETES=VERSION: a
+# separate cluster of that version next to the default one (versions.sh).
+if [[ -n ${DD_KUBERNETES:-} ]]; then
+  # shellcheck source=versions.sh
+  source "$HERE/versions.sh"
+  apply_kubernetes_version "$DD_KUBERNETES"
+fi
+# containerd's state (task bundles, the containers' root filesystems) lives
+# under /run, not under $STATE: $HOME is /root here, mode 0700, and a pod with
+# hostUsers: false runs as a mapped UID that must traverse the path to its
+# rootfs (runc's remount-private of the rootfs fails with EACCES otherwise;
+# see docs/cluster.md, "User namespaces").
+RUN_STATE_BASE=/run/distroless-debug/${STATE##*/}
 
 COMPONENTS=(etcd registry registry-bridge kube-apiserver apiserver-bridge kube-controller-manager kube-scheduler containerd kubelet)
+if [[ -n ${VERSION_CLUSTER:-} ]]; then
+  COMPONENTS=(etcd registry registry-bridge kube-apiserver apiserver-bridge kube-controller-manager kube-scheduler node-mntns containerd kubelet)
+fi
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'cluster: %s\n' "$*" >&2; exit 1; }
@@ -53,19 +85,19 @@ declare -A EXE=(
   [etcd]=etcd [registry]=docker-registry [registry-bridge]=socat
   [kube-apiserver]=kube-apiserver [apiserver-bridge]=socat
   [kube-controller-manager]=kube-controller-manager [kube-scheduler]=kube-scheduler
-  [containerd]=containerd [kubelet]=kubelet
+  [containerd]=containerd [kubelet]=kubelet [node-mntns]=sleep
 )
 
 # Where each component listens in the host's network namespace (containerd and
 # the kubelet live in the node's own namespace, which nobody else uses).
 declare -A LISTENS=(
-  [etcd]="127.0.0.1:2379 127.0.0.1:2380"
+  [etcd]="127.0.0.1:$ETCD_PORT 127.0.0.1:$ETCD_PEER_PORT"
   [registry]=$REGISTRY_ADDR
-  [registry-bridge]=$HOST_IP:5000
+  [registry-bridge]=$HOST_IP:${REGISTRY_ADDR##*:}
   [kube-apiserver]=127.0.0.1:$API_PORT
   [apiserver-bridge]=$HOST_IP:$API_PORT
-  [kube-controller-manager]=127.0.0.1:10257
-  [kube-scheduler]=127.0.0.1:10259
+  [kube-controller-manager]=127.0.0.1:$KCM_PORT
+  [kube-scheduler]=127.0.0.1:$SCHEDULER_PORT
 )
 
 # proc_start_time PID: the process's start time in clock ticks since boot
@@ -150,7 +182,7 @@ check_ports() {
   done
 }
 
-# start NAME [--netns] CMD...: start a long-running component in the background,
+# start NAME [--netns | --netns-of NETNS] CMD...: start a long-running component in the background,
 # detached from this shell, and record its PID. Skips one that is already up.
 start() {
   local name=$1; shift
@@ -160,6 +192,10 @@ start() {
     # containerd and runc must share the host's mount namespace to see each
     # other's volume mounts.
     netns=(nsenter "--net=/run/netns/$NETNS"); shift
+    # A version cluster's node also has its own mount namespace (versions.sh).
+    if [[ -n $NODE_MNTNS ]]; then netns+=("--mount=$NODE_MNTNS"); fi
+  elif [[ ${1:-} == --netns-of ]]; then
+    netns=(nsenter "--net=/run/netns/$2"); shift 2
   fi
   check_ports "$name"
   if is_running "$name"; then return 0; fi
@@ -201,4 +237,4 @@ wait_for() {
   done
 }
 
-kctl() { "$BIN/kubectl" --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
+kctl() { "$KBIN/kubectl" --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }

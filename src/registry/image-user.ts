@@ -171,6 +171,25 @@ async function fetchConfig(client: RegistryClient, target: Target, arch: string)
 }
 
 /**
+ * Where else the same content may be read: the spec image's repository, by the
+ * digest the runtime reported. The runtime's imageID names one of the image's
+ * repository digests, which need not be the registry the pod pulled from (the
+ * same image pulled from another registry or mirror before: containerd keeps
+ * one record with both names). The digest pins the content, so reading it from
+ * the spec's repository (where the pod's credentials apply) is as good.
+ */
+function alternativeTarget(primary: Target, image: string): Target | undefined {
+  if (primary.bare) return undefined;
+  const spec = parseImageReference(image);
+  if (!spec || (spec.registry === primary.ref.registry && spec.repository === primary.ref.repository)) return undefined;
+  return { ref: { registry: spec.registry, apiHost: spec.apiHost, repository: spec.repository, digest: primary.digest }, digest: primary.digest, bare: false };
+}
+
+function describeTarget(target: Target): string {
+  return target.bare ? `${formatReference({ ...target.ref, tag: undefined, digest: undefined })} (image ID ${target.digest})` : formatReference({ ...target.ref, digest: target.digest });
+}
+
+/**
  * The image config's User as numbers, or undefined (with the reason logged)
  * when it cannot be read or is a name. Empty User means root.
  */
@@ -188,19 +207,54 @@ export async function fetchImageUser(input: ImageUserInput): Promise<ImageUser |
   const timer = setTimeout(() => controller.abort(), budget);
   timer.unref();
   let subject = input.imageID || input.image;
-  let client: RegistryClient | undefined;
   try {
-    const target = chooseTarget(input.imageID, input.image);
-    subject = target.bare ? `${formatReference({ ...target.ref, tag: undefined, digest: undefined })} (image ID ${target.digest})` : formatReference({ ...target.ref, digest: target.digest });
-    const credentials = findCredentials(target.ref.registry, input.dockerConfigs);
-    const sources = [...new Set(credentials.flatMap((c) => (c.source === undefined ? [] : [c.source])))];
-    client = new RegistryClient(target.ref, credentials, controller.signal, (host) => {
+    let targets: Target[];
+    try {
+      const primary = chooseTarget(input.imageID, input.image);
+      const alternative = alternativeTarget(primary, input.image);
+      targets = alternative ? [primary, alternative] : [primary];
+    } catch (err) {
+      log(`image user of ${subject}: unknown, ${reasonOf(err, controller.signal, budget)}`);
+      return undefined;
+    }
+    for (const [i, target] of targets.entries()) {
+      subject = describeTarget(target);
+      const last = i === targets.length - 1;
       try {
-        input.onCredentialSend?.(host, sources);
-      } catch {
-        // telling the user must not break the lookup
+        return await readUser(input, target, arch, controller.signal, subject, log);
+      } catch (err) {
+        const reason = reasonOf(err, controller.signal, budget);
+        const next = targets[i + 1];
+        log(`image user of ${subject}: unknown, ${reason}${last || controller.signal.aborted || !next ? '' : `; trying the pod's image repository ${next.ref.registry}/${next.ref.repository}`}`);
+        if (controller.signal.aborted) return undefined;
       }
-    });
+    }
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function reasonOf(err: unknown, signal: AbortSignal, budget: number): string {
+  return signal.aborted
+    ? `no answer within ${budget} ms`
+    : err instanceof RegistryLookupError
+      ? err.message
+      : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** One repository: credentials, manifest, config, User. Throws the reason it could not. */
+async function readUser(input: ImageUserInput, target: Target, arch: string, signal: AbortSignal, subject: string, log: (line: string) => void): Promise<ImageUser | undefined> {
+  const credentials = findCredentials(target.ref.registry, input.dockerConfigs);
+  const sources = [...new Set(credentials.flatMap((c) => (c.source === undefined ? [] : [c.source])))];
+  const client = new RegistryClient(target.ref, credentials, signal, (host) => {
+    try {
+      input.onCredentialSend?.(host, sources);
+    } catch {
+      // telling the user must not break the lookup
+    }
+  });
+  try {
     const config = await fetchConfig(client, target, arch);
     input.onConfig?.(config);
     const inner = config.config;
@@ -215,16 +269,7 @@ export async function fetchImageUser(input: ImageUserInput): Promise<ImageUser |
     const result: ImageUser = user.uid === 0 && user.gid === undefined ? { uid: 0, gid: 0 } : user;
     log(`image user of ${subject}: ${rawUser ? `"${rawUser}"` : 'unset (root)'} -> uid ${result.uid} gid ${result.gid ?? 'from the image passwd (unknown)'}`);
     return result;
-  } catch (err) {
-    const reason = controller.signal.aborted
-      ? `no answer within ${budget} ms`
-      : err instanceof RegistryLookupError
-        ? err.message
-        : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
-    log(`image user of ${subject}: unknown, ${reason}`);
-    return undefined;
   } finally {
-    clearTimeout(timer);
-    client?.close();
+    client.close();
   }
 }

@@ -7,7 +7,7 @@ import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CASES, FIXTURE_PODS, unchangedPod, type BadInputCase, type FixtureNames, type FixturePod } from './bad-input-cases.js';
 import { renderErrorsDoc } from './bad-input-doc.js';
-import { appImage, createPod, ensureNamespace, KUBECONFIG, KUBECTL, kubectl, PLUGIN, REPO, run, uniq, type Result } from './helpers.js';
+import { appImage, createPod, ensureNamespace, KUBECONFIG, KUBECTL, kubectl, pinned, PLUGIN, REPO, run, uniq, type Result } from './helpers.js';
 
 // The bad-input table (bad-input-cases.ts), through the real executable on the
 // real cluster: exact first line, exit code, no stack trace, nothing on
@@ -106,7 +106,7 @@ const podJSON = (name: string, spec: Record<string, unknown>, meta: Record<strin
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, namespace: ns, ...meta },
-  spec: { terminationGracePeriodSeconds: 1, ...spec },
+  spec: pinned({ terminationGracePeriodSeconds: 1, ...spec }),
 });
 
 interface PodState {

@@ -1,11 +1,17 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const CACHE = process.env.DD_CACHE ?? `${homedir()}/.cache/distroless-debug`;
-export const KUBECONFIG = `${process.env.DD_CLUSTER_STATE ?? `${CACHE}/cluster`}/kubeconfig`;
-export const KUBECTL = `${CACHE}/bin/kubectl`;
+/** DD_KUBERNETES=1.29 (as for scripts/cluster): the separate cluster of that version, $CACHE/cluster-v1.29. */
+export const KUBERNETES = process.env.DD_KUBERNETES || undefined;
+const versionState = KUBERNETES ? `${CACHE}/cluster-v${/^v?(1\.\d+)/.exec(KUBERNETES)?.[1] ?? KUBERNETES}` : undefined;
+export const STATE = process.env.DD_CLUSTER_STATE ?? versionState ?? `${CACHE}/cluster`;
+export const KUBECONFIG = `${STATE}/kubeconfig`;
+/** The kubectl of the cluster's own version (a version cluster links its own there). */
+export const KUBECTL = existsSync(`${STATE}/kubectl`) ? `${STATE}/kubectl` : `${CACHE}/bin/kubectl`;
 export const PLUGIN = `${REPO}/bin/kubectl-distroless_debug`;
 export const REGISTRY = '127.0.0.1:5000';
 export const appImage = (tag: 'nonroot' | 'root' | 'uid1001' | 'crash' | 'setuid') => `${REGISTRY}/fixtures/app:${tag}`;
@@ -61,6 +67,8 @@ export interface PodOptions {
   annotations?: Record<string, string>;
   /** Wait for Ready (default true). */
   ready?: boolean;
+  /** Pin to the node labelled dd.test/node=NODE (default: DD_TEST_NODE; '' for no pinning). */
+  node?: string;
 }
 
 const restrictedContainerSC = {
@@ -69,6 +77,27 @@ const restrictedContainerSC = {
   runAsNonRoot: true,
   seccompProfile: { type: 'RuntimeDefault' },
 };
+
+/**
+ * DD_TEST_NODE=containerd17 pins every test pod to the second node (label
+ * and NoSchedule taint dd.test/node=VALUE, see docs/cluster.md): the whole
+ * suite can run there. Unset: the scheduler picks, and the taint keeps pods
+ * off the second node.
+ */
+export const TEST_NODE = process.env.DD_TEST_NODE || undefined;
+export const NODE_LABEL = 'dd.test/node';
+
+/** A pod spec with the placement DD_TEST_NODE asks for merged in (its own nodeSelector and tolerations kept). */
+export function pinned(spec: Record<string, unknown>, node: string | undefined = TEST_NODE): Record<string, unknown> {
+  if (!node) return spec;
+  const selector = (spec.nodeSelector ?? {}) as Record<string, string>;
+  const tolerations = (spec.tolerations ?? []) as unknown[];
+  return {
+    ...spec,
+    nodeSelector: { ...selector, [NODE_LABEL]: node },
+    tolerations: [...tolerations, { key: NODE_LABEL, operator: 'Equal', value: node, effect: 'NoSchedule' }],
+  };
+}
 
 /** A fresh pod (ephemeral containers pile up, so tests make their own). */
 export async function createPod(o: PodOptions): Promise<string> {
@@ -83,7 +112,7 @@ export async function createPod(o: PodOptions): Promise<string> {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: o.name, namespace: o.namespace, annotations: o.annotations ?? {} },
-    spec: { terminationGracePeriodSeconds: 1, containers, ...o.spec },
+    spec: pinned({ terminationGracePeriodSeconds: 1, containers, ...o.spec }, o.node === undefined ? TEST_NODE : o.node || undefined),
   };
   await kubectl(['apply', '-f', '-'], JSON.stringify(pod));
   if (o.ready !== false) await kubectl(['-n', o.namespace, 'wait', '--for=condition=Ready', `pod/${o.name}`, '--timeout=120s']);

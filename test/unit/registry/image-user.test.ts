@@ -255,6 +255,45 @@ describe('authentication', () => {
   });
 });
 
+describe("the spec image's repository, when imageID names another registry", () => {
+  // containerd keeps one record per image: pulled from two registries, its
+  // imageID may name the one the pod's credentials are not for.
+  it('reads the same digest from the spec image repository after the imageID registry refuses', async () => {
+    const other = await registry({ auth: { kind: 'basic', user: 'a', pass: 'a' } });
+    const mine = await registry({ auth: { kind: 'bearer', user: 'me', pass: 's3cret' } });
+    const { manifest } = other.addImage(nonroot);
+    mine.addImage(nonroot);
+    const { user, logs } = await lookup({
+      imageID: `${other.host}/mirror/app@${manifest}`,
+      image: `${mine.host}/private/app:nonroot`,
+      dockerConfigs: [dockerConfig(mine.host, 'me', 's3cret')],
+    });
+    expect(user).toEqual({ uid: 65532, gid: 65532 });
+    expect(logs).toEqual([
+      expect.stringMatching(new RegExp(`^image user of ${other.host}/mirror/app@sha256:[0-9a-f]{64}: unknown, .*needs credentials.*; trying the pod's image repository ${mine.host}/private/app$`)),
+      expect.stringMatching(new RegExp(`^image user of ${mine.host}/private/app@${manifest}: "65532:65532" -> uid 65532 gid 65532$`)),
+    ]);
+  });
+
+  it('does not ask a second time when both name the same repository', async () => {
+    const r = await registry({ auth: { kind: 'basic', user: 'u', pass: 'p' } });
+    const { manifest } = r.addImage(nonroot);
+    const { user, logs } = await lookup({ imageID: `${r.host}/fixtures/app@${manifest}`, image: `${r.host}/fixtures/app:nonroot` });
+    expect(user).toBeUndefined();
+    expect(logs).toHaveLength(1);
+  });
+
+  it('says why both failed', async () => {
+    const a = await registry({ auth: { kind: 'basic', user: 'u', pass: 'p' } });
+    const b = await registry({ auth: { kind: 'basic', user: 'u', pass: 'p' } });
+    const { manifest } = a.addImage(nonroot);
+    const { user, logs } = await lookup({ imageID: `${a.host}/fixtures/app@${manifest}`, image: `${b.host}/private/app:nonroot` });
+    expect(user).toBeUndefined();
+    expect(logs).toHaveLength(2);
+    expect(logs[1]).toMatch(new RegExp(`^image user of ${b.host}/private/app@sha256:[0-9a-f]{64}: unknown, ${b.host} needs credentials`));
+  });
+});
+
 describe('failures are bounded', () => {
   it('gives up after the time budget', async () => {
     const r = await registry({ hang: true });

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPod, deletePod, ephemeralNames, kubectl, KUBERNETES, plugin, uniq } from './helpers.js';
+
+// A pod with hostUsers: false runs in its own user namespace: its root is a
+// mapped, unprivileged host UID. It failed to start on this machine until
+// containerd's state moved out of /root (docs/cluster.md, "User namespaces").
+// The debugger joins the pod's user namespace too, so the identity rules of
+// the kernel (docs/design.md) hold inside it unchanged.
+const NODE = 'containerd17';
+const ns = 'demo';
+const pod = uniq('userns');
+
+// On the second node of the default cluster (its containerd keeps its state
+// under /run from the start); a version cluster has no second node.
+const here = KUBERNETES === undefined;
+
+beforeAll(async () => {
+  if (!here) return;
+  await createPod({ namespace: ns, name: pod, node: NODE, spec: { hostUsers: false } });
+}, 300_000);
+afterAll(async () => {
+  if (here) await deletePod(ns, pod);
+});
+
+describe.runIf(here)('a pod with hostUsers: false', () => {
+  it('runs in its own user namespace', async () => {
+    const hostUsers = await kubectl(['-n', ns, 'get', 'pod', pod, '-o', 'jsonpath={.spec.hostUsers} {.status.phase}']);
+    expect(hostUsers).toBe('false Running');
+  });
+
+  it("is debugged as usual: the app's files, as the image's user, one debugger", async () => {
+    const r = await plugin(['-n', ns, pod, '--', 'sh', '-c', 'id -u; cat /proc/1/root/etc/app-secret; cat /proc/self/uid_map']);
+    expect(r.code, r.stderr).toBe(0);
+    const [uid, secret, map] = r.stdout.split('\n');
+    expect(uid).toBe('65532');
+    expect(secret).toBe('secret of the nonroot fixture');
+    // Inside a user namespace, UID 0 maps to a host UID other than 0.
+    const [inside, outside] = (map ?? '').trim().split(/\s+/).map(Number);
+    expect(inside).toBe(0);
+    expect(outside).toBeGreaterThan(0);
+    expect(await ephemeralNames(ns, pod)).toHaveLength(1);
+  });
+});
