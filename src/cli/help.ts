@@ -65,7 +65,7 @@ Durations (D): 30s, 1m30s, 1.5h, 500ms (units ns, us, ms, s, m, h) or bare secon
 takes them; at most 596h for --timeout and --idle-timeout.
 Subcommands (each has --help; the subcommand comes first):
   list [POD | -n NS | -A]     the debuggers in pods: state, who opened them, when, why
-  stop POD [DEBUGGER...] | --all [-n NS | -A]   end running debuggers now
+  stop POD [DEBUGGER...]      end running debuggers now (or every one in a namespace: stop -h)
 Other:
   -h, --help                  this help
       --version               print the version
