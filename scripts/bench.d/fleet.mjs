@@ -196,7 +196,7 @@ export async function fleetBench({ n = 5, log = console.log } = {}) {
       peerRss.push(p.rssMiB);
       log(`fleet: list -A ${o.t.toFixed(0)} ms (${o.rssMiB.toFixed(0)} MiB), peer ${p.t.toFixed(0)} ms (${p.rssMiB.toFixed(0)} MiB), ${oRows} rows`);
     }
-    const row = pairRow(`list -A over ${PODS} pods (${counts} ephemeral containers) vs kubectl get pods -A -o json | ${hasJq ? 'jq' : 'node'} (same rows)`, ours, peer, 1.0);
+    const row = pairRow(`list -A over ${PODS} pods (${counts} ephemeral containers) vs kubectl get pods -A -o json piped to ${hasJq ? "jq" : "node"} (same rows)`, ours, peer, 1.0);
     const notes = [
       `Fleet: ${PODS} pods in namespace ${FLEET_NS} that never run (a scheduler name that does not exist), ${DEBUGGERS} of them with a debugger added through pods/ephemeralcontainers; ${made.created ? `created for this run in ${made.seconds.toFixed(0)} s` : 'reused from an earlier run'}. Both sides found the fleet's ${DEBUGGERS} debuggers (${counts} rows in all, with the rest of the cluster).`,
       `list -A peak RSS (\`/usr/bin/time -f %M\`): ${Math.max(...rss).toFixed(0)} MiB at most over ${n} runs (median ${median(rss).toFixed(0)} MiB; goal < 150 MiB: ${Math.max(...rss) < 150 ? 'met' : 'not met'}); the peer pipeline's largest process: ${Math.max(...peerRss).toFixed(0)} MiB.`,

@@ -81,8 +81,8 @@ Durations (D): 30s, 1m30s, 1.5h, 500ms (units ns, us, ms, s, m, h) or bare secon
 takes them; at most 596h for --timeout and --idle-timeout.
 Subcommands (each has --help; the subcommand comes first):
   list [POD | -n NS | -A]     the debuggers in pods: state, who opened them, when, why
-  stop POD [DEBUGGER...] | --all [-n NS | -A]   end running debuggers now
-  cp POD:/path LOCAL | cp LOCAL POD:/path        copy files out of or into the app's filesystem
+  stop POD [DEBUGGER...]      end running debuggers now (or every one in a namespace: stop -h)
+  cp POD:/path LOCAL | cp LOCAL POD:/path   copy files out of or into the app's filesystem
 Other:
   -h, --help                  this help
       --version               print the version

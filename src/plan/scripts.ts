@@ -278,10 +278,20 @@ for d in "$proc"/[0-9]*; do
   if [ -z "$main" ] || [ "$p" -lt "$main" ]; then main=$p; fi
 done
 if [ -z "$main" ]; then echo "distroless-debug: this debugger's main process was not found" >&2; exit 4; fi
+# Attach mode: the main process is the one session (its registration holds
+# no usable PID: Kubernetes reads $$ in a container's command as an escaped $).
+sessions=
+if [ "\${DD_MODE:-exec}" = attach ]; then
+  sessions=$main
+else
+  for f in "$dir"/sessions/*; do
+    [ -e "$f" ] || continue
+    read -r spid _s < "$f" 2>/dev/null || continue
+    sessions="$sessions $spid"
+  done
+fi
 victims=
-for f in "$dir"/sessions/*; do
-  [ -e "$f" ] || continue
-  read -r spid _s < "$f" 2>/dev/null || continue
+for spid in $sessions; do
   kill -0 "$spid" 2>/dev/null || continue
   printf '\\ndistroless-debug: this debugger was %s; the session ends now\\n' "$why" > "$proc/$spid/fd/2" 2>/dev/null
   victims="$victims $(session_procs "$spid")"

@@ -238,6 +238,28 @@ describe('stop', () => {
     expect(r.stderr).toMatch(/^error: 1 debugger could not be stopped|^error: 1 of 1 debugger not stopped/m);
   });
 
+  it('an attach-mode debugger (its user may not exec): the session is told, hung up, and the debugger stops', async () => {
+    const D = 'app-d';
+    await createPod({ namespace: ns1, name: D });
+    const session = plugin(['--context', 'attacher', '-n', ns1, D, '--', 'sleep', '120'], { env });
+    let name = '';
+    const deadline = Date.now() + 60_000;
+    while (!name) {
+      const p = await podJSON(ns1, D);
+      name = p.status.ephemeralContainerStatuses?.find((s) => s.state.running)?.name ?? '';
+      if (Date.now() > deadline) throw new Error('the attach debugger never ran');
+      if (!name) await new Promise((r) => setTimeout(r, 500));
+    }
+    await new Promise((r) => setTimeout(r, 1500)); // the session has started
+    const r = await plugin(['stop', '-n', ns1, D], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`debugger ${name} in pod ${D} (namespace ${ns1}) stopped\n`);
+    const ended = await session;
+    expect(ended.stderr).toMatch(/distroless-debug: this debugger was stopped by dd-admin at \S+Z; the session ends now/);
+    const t = await waitTerminated(ns1, D, name, 5_000);
+    expect(t.message).toMatch(/^stopped by dd-admin at \S+Z\n$/);
+  });
+
   it('--all -n: every running debugger of the namespace', async () => {
     const r = await plugin(['stop', '--all', '-n', ns2], { env });
     expect(r.code).toBe(0);

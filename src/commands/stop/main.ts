@@ -41,6 +41,9 @@ named debugger does not exist, 77 some debuggers could not be stopped (each one 
 with the reason, on stderr).
 `;
 
+/** The stop script's exit code when it finds no main process (scripts.ts stopScript). */
+const STOP_NO_MAIN = 4;
+
 const SPEC = {
   strings: ['selector', 'timeout', 'dry-run'],
   booleans: ['all', 'all-namespaces', 'quiet', 'help'],
@@ -175,8 +178,10 @@ async function stopOne(kube: KubeClient, conn: ClusterConnection, r: DebuggerRow
   const target = { namespace: r.namespace, pod: r.pod, container: r.name };
   try {
     const res = await execCapture(conn, target, ['/bin/sh', '-c', stopScript(), 'distroless-debug-stop', why]);
-    // The exec may end without a status: its own container is going away.
-    if (res.exitCode !== undefined && res.exitCode !== 0) {
+    // Any other code proves nothing: once the main process exits the runtime
+    // ends every process of the container, this exec included (137). The
+    // status decides.
+    if (res.exitCode === STOP_NO_MAIN) {
       const detail = res.stderr.trim().split('\n').pop() || `exit code ${res.exitCode}`;
       return failed(r, detail.replace(/^distroless-debug: /, ''));
     }

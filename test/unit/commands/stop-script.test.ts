@@ -65,6 +65,26 @@ describe('stop script, run by BusyBox against a fake /proc', () => {
     other.kill();
   }, 20_000);
 
+  it('attach mode: the main process is the session: told, hung up, and the reason logged', async () => {
+    const dir = join(base, 'case-attach');
+    const proc = join(dir, 'proc');
+    mkdirSync(join(proc, 'self'), { recursive: true });
+    writeFileSync(join(proc, 'self', 'cgroup'), MINE);
+    const main = spawn('sleep', ['300'], { stdio: 'ignore' });
+    const gone = new Promise<NodeJS.Signals | null>((r) => main.on('exit', (_c, s) => r(s)));
+    entry(proc, main.pid!, MINE, ['/bin/sh', '-c', 'script', 'distroless-debug-session', 'sleep', '300']);
+    const termlog = join(dir, 'termlog');
+    const r = spawnSync(BUSYBOX, ['sh', '-c', stopScript(), 'distroless-debug-stop', 'stopped by carol at T'], {
+      env: { PATH: binDir, DD_PROC: proc, DD_STATE_DIR: join(dir, 'state'), DD_TERMINATION_LOG: termlog, DD_MODE: 'attach' },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(r.status).toBe(0);
+    expect(await gone).toBe('SIGHUP');
+    expect(readFileSync(termlog, 'utf8')).toBe('stopped by carol at T\n');
+    expect(readFileSync(join(proc, String(main.pid), 'fd', '2'), 'utf8')).toContain('this debugger was stopped by carol at T; the session ends now');
+  }, 15_000);
+
   it('finds no main process outside its own cgroup and changes nothing', () => {
     const dir = join(base, 'case2');
     const proc = join(dir, 'proc');
