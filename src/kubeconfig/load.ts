@@ -306,7 +306,7 @@ async function selectEntries(flags: KubeconfigFlags, env: NodeJS.ProcessEnv): Pr
     if (texts.length === 0) throw noKubeconfig(flags, env);
   }
   let sel: SelectedContext;
-  if (!hasContext) {
+  if (!hasContext && (flags.server || flags.cluster)) {
     // --server (or --cluster) without a context: kubectl connects with the flags and the named entries alone.
     const clusterName = flags.cluster ?? '';
     const userName = flags.user ?? '';

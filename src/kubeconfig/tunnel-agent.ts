@@ -124,6 +124,8 @@ export class TunnelAgent extends https.Agent {
       finish(null, secureSocket);
     };
     socket.on('data', onData);
+    // A proxy that hangs up without an answer (no-op once the tunnel is handed over).
+    socket.once('close', () => finish(new ApiError(`the proxy ${where} closed the connection without answering CONNECT ${authority}; check the proxy and its access rules`)));
     return undefined;
   }
 }
