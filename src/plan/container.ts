@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { V1EnvVar, V1EphemeralContainer, V1Pod, V1SecurityContext } from '@kubernetes/client-node';
 import { recordEnv, withoutRecord, type DebuggerRecord } from '../record/record.js';
 import type { Identity } from './identity.js';
+import { kubeLiteral } from './kube-literal.js';
 import { attachScript, keeperScript, leaseSeconds, promptFor } from './scripts.js';
 import type { Target } from './target.js';
 
@@ -46,7 +47,8 @@ export function buildDebugContainer(input: ContainerInput): V1EphemeralContainer
   const container: V1EphemeralContainer = {
     name: input.name,
     image: input.image,
-    command: ['/bin/sh', '-c', script, `distroless-debug-${mode === 'exec' ? 'keeper' : 'session'}`, ...(mode === 'attach' ? input.command : [])],
+    // Attach mode's command is the user's too: the kubelet must not expand it either.
+    command: ['/bin/sh', '-c', script, `distroless-debug-${mode === 'exec' ? 'keeper' : 'session'}`, ...(mode === 'attach' ? input.command : [])].map(kubeLiteral),
     env,
     targetContainerName: target.container,
     securityContext: input.securityContext,

@@ -11,6 +11,7 @@
  * where the app's command can be started by hand ($APP_COMMAND) with its own
  * libraries (an ephemeral debugger would see them only under /proc/PID/root).
  */
+import { kubeLiteral } from './kube-literal.js';
 import type { V1Container, V1Pod, V1SecurityContext } from '@kubernetes/client-node';
 import { shellQuote } from './scripts.js';
 
@@ -70,7 +71,7 @@ export function buildPodCopy(input: CopyPodInput): V1Pod {
   const init: V1Container = {
     name: COPY_INIT,
     image: input.image,
-    command: ['/bin/sh', '-c', INSTALL],
+    command: ['/bin/sh', '-c', kubeLiteral(INSTALL)],
     volumeMounts: [{ name: COPY_VOLUME, mountPath: COPY_DIR }],
     securityContext: INIT_SECURITY,
     terminationMessagePolicy: 'File',
@@ -98,7 +99,7 @@ export function buildPodCopy(input: CopyPodInput): V1Pod {
 /** The app container, idling in BusyBox; probes and hooks (which run the app's own tools) go. */
 function idleApp(c: V1Container): V1Container {
   const copy: V1Container = structuredClone(c);
-  copy.command = [`${COPY_BIN}/busybox`, 'sh', '-c', IDLE_SCRIPT, 'distroless-debug-idle'];
+  copy.command = [`${COPY_BIN}/busybox`, 'sh', '-c', kubeLiteral(IDLE_SCRIPT), 'distroless-debug-idle'];
   delete copy.args;
   delete copy.livenessProbe;
   delete copy.readinessProbe;

@@ -278,8 +278,9 @@ for d in "$proc"/[0-9]*; do
   if [ -z "$main" ] || [ "$p" -lt "$main" ]; then main=$p; fi
 done
 if [ -z "$main" ]; then echo "distroless-debug: this debugger's main process was not found" >&2; exit 4; fi
-# Attach mode: the main process is the one session (its registration holds
-# no usable PID: Kubernetes reads $$ in a container's command as an escaped $).
+# Attach mode: the main process is the one session (debuggers added before
+# the command was escaped for the kubelet, src/plan/kube-literal.ts, registered
+# a PID of "$": the main process is right for both).
 sessions=
 if [ "\${DD_MODE:-exec}" = attach ]; then
   sessions=$main

@@ -8,6 +8,7 @@ import {
   NAME_PREFIX,
   type ContainerInput,
 } from '../../../src/plan/container.js';
+import { kubeLiteral } from '../../../src/plan/kube-literal.js';
 import { attachScript, keeperScript, promptFor } from '../../../src/plan/scripts.js';
 
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -53,8 +54,9 @@ describe('constants', () => {
 });
 
 describe('buildDebugContainer', () => {
-  const keeper = keeperScript();
-  const attach = attachScript(promptFor('web-1', 'app'));
+  // As the kubelet will read them: every $ doubled (src/plan/kube-literal.ts).
+  const keeper = kubeLiteral(keeperScript());
+  const attach = kubeLiteral(attachScript(promptFor('web-1', 'app')));
   const cases: Array<{ name: string; input: ContainerInput; want: V1EphemeralContainer }> = [
     {
       name: 'exec mode, known container ID',
@@ -203,12 +205,24 @@ describe('buildDebugContainer', () => {
     expect(buildDebugContainer(input)).toStrictEqual(want);
   });
 
+  it('every $ reaches the shell: the kubelet expands $(VAR) and $$ in a command', () => {
+    for (const mode of ['exec', 'attach'] as const) {
+      const c = buildDebugContainer(input({ mode, command: ['sh', '-c', 'echo $$ $(HOME) $HOME'] }));
+      // The kubelet's rule: $$ is one $, $(NAME) a reference; doubled, nothing is expanded.
+      const kubeletReads = (s: string): string => s.replace(/\$(\$|\([A-Za-z_][A-Za-z0-9_]*\))/g, (_m, next: string) => (next === '$' ? '$' : `<${next}>`));
+      const seen = (c.command ?? []).map(kubeletReads);
+      expect(seen[2]).toBe(mode === 'exec' ? keeperScript() : attachScript(promptFor('web-1', 'app')));
+      if (mode === 'attach') expect(seen.slice(4)).toEqual(['sh', '-c', 'echo $$ $(HOME) $HOME']);
+    }
+  });
+
   it('the attach prompt names the pod and target container', () => {
     const c = buildDebugContainer(
       input({ mode: 'attach', pod: { metadata: { name: 'api-7' } }, target: { container: 'server', reason: 'flag', containerId: undefined, sharedPidNamespace: false } }),
     );
-    expect(c.command?.[2]).toBe(attachScript(promptFor('api-7', 'server')));
-    expect(c.command?.[2]).toContain("PS1='[debug pod/api-7 server] $(p=");
+    expect(c.command?.[2]).toBe(kubeLiteral(attachScript(promptFor('api-7', 'server'))));
+    // What the shell receives once the kubelet has read $$ as $:
+    expect(c.command?.[2]?.replaceAll('$$', '$')).toContain("PS1='[debug pod/api-7 server] $(p=");
   });
 
   it('a user env entry never replaces ours', () => {

@@ -6,6 +6,7 @@ import { DEFAULT_IMAGE, NAME_PREFIX, reuseKey } from '../../../src/plan/containe
 import { makePlan, type DebugPlan, type PlanInput } from '../../../src/plan/plan.js';
 import { attachScript, keeperScript, promptFor } from '../../../src/plan/scripts.js';
 import { testOptions } from '../fixtures/options.js';
+import { kubeLiteral } from '../../../src/plan/kube-literal.js';
 
 const STRICT = {
   runAsUser: 65532,
@@ -36,7 +37,7 @@ function keeperFor(name: string, over: Partial<V1EphemeralContainer> = {}, env: 
   return {
     name,
     image: DEFAULT_IMAGE,
-    command: ['/bin/sh', '-c', keeperScript(), 'distroless-debug-keeper'],
+    command: ['/bin/sh', '-c', kubeLiteral(keeperScript()), 'distroless-debug-keeper'],
     env: [
       { name: 'DD_MODE', value: 'exec' },
       { name: 'DD_IDLE_TIMEOUT', value: '600' },
@@ -177,7 +178,7 @@ describe('makePlan', () => {
         container: {
           name: 'distroless-debug-bbbbb',
           image: DEFAULT_IMAGE,
-          command: ['/bin/sh', '-c', attachScript(promptFor('web-1', 'app')), 'distroless-debug-session', 'cat', '/etc/passwd'],
+          command: ['/bin/sh', '-c', kubeLiteral(attachScript(promptFor('web-1', 'app'))), 'distroless-debug-session', 'cat', '/etc/passwd'],
           env: [
             { name: 'DD_MODE', value: 'attach' },
             { name: 'DD_IDLE_TIMEOUT', value: '600' },
@@ -274,7 +275,7 @@ describe('makePlan', () => {
         container: {
           name: expect.stringMatching(/^distroless-debug-[bcdfghjklmnpqrstvwxz2456789]{8}$/) as unknown as string,
           image: 'registry.local/bb:1',
-          command: ['/bin/sh', '-c', keeperScript(), 'distroless-debug-keeper'],
+          command: ['/bin/sh', '-c', kubeLiteral(keeperScript()), 'distroless-debug-keeper'],
           env: [
             { name: 'DD_MODE', value: 'exec' },
             { name: 'DD_IDLE_TIMEOUT', value: '30' },
