@@ -120,3 +120,18 @@ describe('attach with a lost connection', () => {
     expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: connection to the API server was lost mid-session .*check the network/)]);
   });
 });
+
+describe('attach with a command', () => {
+  // The command goes into the container's spec, where the kubelet would
+  // expand $(VAR) from the container's environment and read $$ as $.
+  it('reaches the shell as written: $$ is a PID and $(DD_MODE) is command substitution', () => {
+    const out = execFileSync(
+      PLUGIN,
+      ['--context', 'attacher', '-n', ns, pod, '-q', '--', 'sh', '-c', 'echo "pid=$$"; echo "sub=$(DD_MODE 2>/dev/null || echo none)"; echo "var=$DD_MODE"'],
+      { env: { ...process.env, KUBECONFIG }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 90_000 },
+    );
+    expect(out).toMatch(/^pid=\d+$/m);
+    expect(out).toMatch(/^sub=none$/m);
+    expect(out).toMatch(/^var=attach$/m);
+  });
+});
