@@ -173,10 +173,13 @@ function counted(source: Readable, progress: Progress): Readable {
 
 /** Counts the bytes coming in, passing them on with the target's backpressure. */
 function countingWriter(target: Writable, progress: Progress): Writable {
+  // Twice as often as the pump alone: the archive's bytes pass through more buffers on their way to disk.
+  const recycle = outputRecycler(4 << 20);
   const w = new Writable({
-    highWaterMark: 256 << 10,
+    highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
       progress.add(chunk.length);
+      recycle(chunk.length);
       if (target.write(chunk)) cb();
       else target.once('drain', () => cb());
     },

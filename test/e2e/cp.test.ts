@@ -28,10 +28,18 @@ beforeAll(async () => {
         volumeMounts: [
           { name: 'scratch', mountPath: '/scratch' },
           { name: 'secret', mountPath: '/secret-vol' },
+          { name: 'mem', mountPath: '/mem' },
         ],
       },
     ],
-    spec: { volumes: [{ name: 'scratch', emptyDir: {} }, { name: 'secret', secret: { secretName: secret } }] },
+    spec: {
+      volumes: [
+        { name: 'scratch', emptyDir: {} },
+        { name: 'secret', secret: { secretName: secret } },
+        // A tmpfs of 1 MiB: the kubelet sizes it by sizeLimit, so a bigger file fills it.
+        { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+      ],
+    },
   });
 });
 
@@ -114,6 +122,21 @@ describe('cp into a distroless pod', () => {
     expect(r.stderr).toBe(`error: cannot write ${pod}:/etc: read-only file system; writable volume mounts of container app: /scratch (emptyDir); copy into one of them\n`);
   });
 
+  it('a full disk: 80 with the plain message', async () => {
+    writeFileSync(join(local, 'three-mib'), Buffer.alloc(3 << 20, 1));
+    const r = await plugin(['cp', '-q', '-n', ns, join(local, 'three-mib'), `${pod}:/mem/`]);
+    expect(r.code).toBe(80);
+    expect(r.stderr).toBe(`error: cannot write ${pod}:/mem: no space left on the device in the pod; free some space or copy to another volume\n`);
+  });
+
+  it("a file the app's user may not read: 70", async () => {
+    expect((await plugin(['-n', ns, pod, '-q', '--', 'sh', '-c', 'echo x > scratch/locked && chmod 000 scratch/locked'])).code).toBe(0);
+    const r = await plugin(['cp', '-q', '-n', ns, `${pod}:/scratch/locked`, join(local, 'locked')]);
+    expect(r.code).toBe(70);
+    expect(r.stderr).toBe(`error: ${pod}:/scratch/locked: permission denied for the app's user; the copy runs as the app's identity (see -v), --uid/--gid choose another\n`);
+    expect(existsSync(join(local, 'locked'))).toBe(false);
+  });
+
   it('a directory onto a file: 64', async () => {
     const r = await plugin(['cp', '-q', '-n', ns, join(local, 'tree'), `${pod}:/etc/app-secret`]);
     expect(r.code).toBe(64);
@@ -151,6 +174,35 @@ describe('cp refuses what would land outside the destination', () => {
     const r = await plugin(['cp', '-q', '-n', ns, `${pod}:/../../../../etc/app-variant`, join(local, 'climb')]);
     expect(r.code).toBe(0);
     expect(readFileSync(join(local, 'climb'), 'utf8')).toBe('nonroot\n');
+  });
+});
+
+describe('cp progress', () => {
+  it('a transfer that takes more than a moment shows bytes, rate and ETA on a terminal (tmux), then a summary', async () => {
+    const file = join(local, 'progress.bin');
+    writeFileSync(file, Buffer.alloc(120 << 20, 7));
+    const session = uniq('dd-cp');
+    const tmux = (...args: string[]) => spawnSync('tmux', args, { encoding: 'utf8' }).stdout;
+    tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '20', `env KUBECONFIG=${KUBECONFIG} ${PLUGIN} cp -n ${ns} ${file} ${pod}:/scratch/; echo "EXITED rc=$?"; sleep 600`);
+    try {
+      let seen = '';
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const screen = tmux('capture-pane', '-p', '-J', '-t', session);
+        if (/\[[= >]+\] +\d+% [\d.]+ \w+ \/ 120 MiB +[\d.]+ \w+\/s +ETA \S+/.test(screen)) seen = screen;
+        if (/EXITED rc=\d+/.test(screen)) {
+          expect(screen).toMatch(/EXITED rc=0/);
+          expect(screen).toMatch(/distroless-debug: copied 120 MiB in [\d.]+s \([\d.]+ \w+\/s\)/);
+          break;
+        }
+        if (Date.now() > deadline) throw new Error(`no end: ${screen}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(seen).not.toBe('');
+    } finally {
+      tmux('kill-session', '-t', session);
+      await plugin(['-n', ns, pod, '-q', '--', 'rm', '-f', 'scratch/progress.bin']);
+    }
   });
 });
 
