@@ -4,7 +4,7 @@ import { createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appImage, createPod, deletePod, ephemeralNames, kubectl, KUBECONFIG, PLUGIN, plugin, uniq } from './helpers.js';
+import { appImage, createPod, deletePod, ephemeralNames, kubectl, kubectlJSON, KUBECONFIG, PLUGIN, plugin, uniq } from './helpers.js';
 
 // `cp` through the real executable on fresh pods: a :nonroot app (no tar, no
 // shell) with a read-only root, an emptyDir at /scratch and a Secret at
@@ -115,11 +115,29 @@ describe('cp into a distroless pod', () => {
     expect(ls.stdout).toBe('65532:65532 755 scratch/tree\n65532:65532 640 scratch/tree/sub/x.txt\nsub/x.txt\nhello\n');
   });
 
-  it('a write into the read-only root is refused with the plain message and the writable volume', async () => {
-    writeFileSync(join(local, 'f.txt'), 'x');
-    const r = await plugin(['cp', '-q', '-n', ns, join(local, 'f.txt'), `${pod}:/etc/`]);
+  it('a write into the read-only root is refused with the plain message and the writable volumes (20 MiB: no hang)', async () => {
+    writeFileSync(join(local, 'f.bin'), Buffer.alloc(20 << 20, 3));
+    const t0 = Date.now();
+    const r = await plugin(['cp', '-q', '-n', ns, join(local, 'f.bin'), `${pod}:/etc/`], { timeoutMs: 60_000 });
     expect(r.code).toBe(70);
-    expect(r.stderr).toBe(`error: cannot write ${pod}:/etc: read-only file system; writable volume mounts of container app: /scratch (emptyDir); copy into one of them\n`);
+    expect(r.stderr).toBe(`error: cannot write ${pod}:/etc: read-only file system; writable volume mounts of container app: /scratch (emptyDir), /mem (emptyDir); copy into one of them\n`);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+
+  it('a remembered debugger that has exited (idle timeout) is replaced, also for an upload', async () => {
+    const flags = ['-q', '-n', ns, '--idle-timeout', '6s'];
+    expect((await plugin(['cp', ...flags, `${pod}:/etc/app-variant`, join(local, 'v1')])).code).toBe(0);
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const p = await kubectlJSON<{ status: { ephemeralContainerStatuses?: Array<{ state: Record<string, unknown> }> } }>(['-n', ns, 'get', 'pod', pod]);
+      // The other tests' debugger (default idle timeout) runs on: wait for the 6 s one to exit.
+      if ((p.status.ephemeralContainerStatuses ?? []).some((c) => c.state['terminated'])) break;
+      if (Date.now() > deadline) throw new Error('the 6s debugger did not exit');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const r = await plugin(['cp', ...flags, join(local, 'f.bin'), `${pod}:/scratch/f.bin`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
   });
 
   it('a full disk: 80 with the plain message', async () => {
