@@ -52,6 +52,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'as', value: none, description: 'user to impersonate' },
   { name: 'as-group', value: none, repeatable: true, description: 'group to impersonate' },
   { name: 'request-timeout', value: none, description: 'timeout of each API request' },
+  { name: 'copy-to', value: none, description: 'debug a copy of the pod (crash-looping or completed)' },
+  { name: 'rm', description: 'delete the --copy-to copy when the session ends' },
   { name: 'help', short: 'h', description: 'show the help' },
   { name: 'version', description: 'print the version' },
 ];
