@@ -159,7 +159,8 @@ async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: () => Promise<V1
  */
 async function stoppedBefore(kube: KubeClient, ns: string, pod: string, container: string, startedAt: number, err: unknown): Promise<boolean> {
   if (!(err instanceof ConnectionLostError)) return false;
-  const read = await kube.get<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}`).catch(() => undefined);
+  // Bounded: on a network that is really gone this read must not delay the 75 by a connection timeout.
+  const read = await kube.get<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}`, undefined, 2000).catch(() => undefined);
   const state = read?.status?.ephemeralContainerStatuses?.find((s) => s.name === container)?.state;
   const finished = state?.terminated?.finishedAt as unknown;
   const at = finished instanceof Date ? finished.getTime() : typeof finished === 'string' ? Date.parse(finished) : Number.NaN;
