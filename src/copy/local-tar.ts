@@ -8,7 +8,26 @@
  * tar-fs) and is small, streaming and widely used. Everything about where
  * bytes may land is ours: see safety.ts.
  */
-import { constants, createReadStream, promises as fsp, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  fchmodSync,
+  futimesSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  promises as fsp,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,6 +44,14 @@ import { describeRefusal, entryComponents, isRefusal, linkStaysInside } from './
 
 /** Files keep their permission bits, never set-user/group-ID or sticky bits from another machine. */
 const MODE_BITS = 0o777;
+/**
+ * Local reads and writes in chunks this big: every chunk is a trip through
+ * the stream layers (and a WebSocket frame going up), and a small write
+ * buffer makes every chunk push back on the connection (pausing the socket).
+ */
+const IO_CHUNK = 256 << 10;
+/** Files up to this size are read in one go (5,000 small files: one read each instead of a stream). */
+const SMALL_FILE = 256 << 10;
 /** The placeholder top for a copy of the app's whole root (linkStaysInside needs one). */
 const ROOT_TOP = '';
 
@@ -55,9 +82,15 @@ export function localFsError(err: unknown, what: string): DebugError | undefined
   }
 }
 
-async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
+/**
+ * Entry by entry, the local side uses synchronous calls: each is a few
+ * microseconds, where a promise-based call is a trip through libuv's thread
+ * pool, and a directory of 5,000 small files makes 25,000 of them. Only big
+ * files stream (asynchronously, with backpressure).
+ */
+function lstatOrUndefined(p: string): Stats | undefined {
   try {
-    return await fsp.lstat(p);
+    return lstatSync(p);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -115,6 +148,9 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
   const result: UnpackResult = { entries: 0, skipped: [] };
   const dirs: PendingDir[] = [];
   const checked = new Set<string>();
+  /** Directories this copy created (empty before it): what is in them, this copy made (`made`). */
+  const fresh = new Set<string>();
+  const made = new Set<string>();
   let destTop: string | undefined;
   const skip = (line: string) => {
     result.skipped.push(line);
@@ -141,7 +177,7 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
     for (const comp of rel.slice(0, -1)) {
       at = path.join(at, comp);
       if (checked.has(at)) continue;
-      const st = await lstatOrUndefined(at);
+      const st = lstatOrUndefined(at);
       if (!st?.isDirectory()) return false;
       checked.add(at);
     }
@@ -174,14 +210,19 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
     }
     const mode = (header.mode ?? 0o644) & MODE_BITS;
     const mtime = header.mtime;
-    const existing = await lstatOrUndefined(at);
+    // Into a directory this copy created, only this copy's own entries can be in the way: no need to ask the disk.
+    const existing = fresh.has(path.dirname(at)) && !made.has(at) ? undefined : lstatOrUndefined(at);
+    made.add(at);
     switch (header.type) {
       case 'directory': {
         if (existing && !existing.isDirectory()) {
-          if (existing.isSymbolicLink() || rel.length > 0) await fsp.unlink(at);
+          if (existing.isSymbolicLink() || rel.length > 0) unlinkSync(at);
           else throw new PathKindError(`cannot copy a directory onto ${at}: it is a file`);
         }
-        if (!existing?.isDirectory()) await fsp.mkdir(at, { mode: 0o700 });
+        if (!existing?.isDirectory()) {
+          mkdirSync(at, { mode: 0o700 });
+          fresh.add(at);
+        }
         checked.add(at);
         dirs.push({ at, mode, mtime });
         break;
@@ -189,11 +230,25 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
       case 'file':
       case 'contiguous-file': {
         if (existing?.isDirectory()) throw new PathKindError(`cannot copy a file onto ${at}: it is a directory`);
-        if (existing?.isSymbolicLink()) await fsp.unlink(at);
+        if (existing?.isSymbolicLink()) unlinkSync(at);
         // O_NOFOLLOW: a link that appeared meanwhile is not followed either.
         const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+        if (header.size <= SMALL_FILE) {
+          const chunks: Buffer[] = [];
+          for await (const c of stream) chunks.push(c);
+          const body = Buffer.concat(chunks);
+          const fd = openSync(at, flags, mode);
+          try {
+            for (let off = 0; off < body.length; ) off += writeSync(fd, body, off);
+            fchmodSync(fd, mode);
+            if (mtime) futimesSync(fd, mtime, mtime);
+          } finally {
+            closeSync(fd);
+          }
+          break;
+        }
         const fh = await fsp.open(at, flags, mode);
-        await pipeline(stream, fh.createWriteStream());
+        await pipeline(stream, fh.createWriteStream({ highWaterMark: IO_CHUNK }));
         await fsp.chmod(at, mode);
         if (mtime) await fsp.utimes(at, mtime, mtime);
         break;
@@ -205,23 +260,29 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
           return;
         }
         if (existing?.isDirectory()) throw new PathKindError(`cannot copy a link onto ${at}: it is a directory`);
-        if (existing) await fsp.unlink(at);
-        await fsp.symlink(target, at);
+        if (existing) unlinkSync(at);
+        symlinkSync(target, at);
         checked.delete(at);
-        if (mtime) await fsp.lutimes(at, mtime, mtime).catch(() => undefined);
+        if (mtime) {
+          try {
+            lutimesSync(at, mtime, mtime);
+          } catch {
+            // not every file system keeps a link's own time
+          }
+        }
         break;
       }
       case 'link': {
         const lcomps = entryComponents(header.linkname ?? '');
         const lrel = isRefusal(lcomps) ? undefined : opts.top === ROOT_TOP ? lcomps : lcomps[0] === opts.top ? lcomps.slice(1) : undefined;
         const from = lrel ? path.join(destTop, ...lrel) : undefined;
-        const fromStat = from ? await lstatOrUndefined(from) : undefined;
+        const fromStat = from ? lstatOrUndefined(from) : undefined;
         if (!from || !fromStat?.isFile()) {
           skip(describeRefusal(header.name, `it is a hard link to "${header.linkname ?? ''}", not a file of this copy`));
           return;
         }
-        if (existing) await fsp.unlink(at);
-        await fsp.link(from, at);
+        if (existing) unlinkSync(at);
+        linkSync(from, at);
         break;
       }
       default:
@@ -232,13 +293,19 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
   };
 
   let failure: unknown;
+  let sinceYield = 0;
   extract.on('entry', (header, stream, next) => {
     // A damaged archive errors the entry's stream too; the extract's own 'error' tells it.
     stream.on('error', () => undefined);
     handle(header, stream as AsyncIterable<Buffer>).then(
       () => {
         stream.resume();
-        next();
+        // Synchronous writes and already-buffered entries would otherwise run
+        // back to back without the event loop reading the connection (pings,
+        // the next frames): give it a turn every few entries.
+        if (++sinceYield < 32) return next();
+        sinceYield = 0;
+        setImmediate(next);
       },
       (err: unknown) => {
         failure ??= err;
@@ -270,7 +337,7 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
   // A Node Writable in front of tar-stream's own stream: the exec pump writes
   // with Node's contract (write() false, then 'drain').
   const input = new Writable({
-    highWaterMark: 256 << 10,
+    highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
       // A local failure ends the transfer: the pump sees the error and closes the stream.
       if (failure) return cb(localFsError(failure, `cannot write ${opts.dest}`) ?? (failure instanceof Error ? failure : new Error(String(failure))));
@@ -338,7 +405,7 @@ export async function localPacker(src: string, warn: (line: string) => void): Pr
     const walk = async (dir: string, rel: string[]): Promise<void> => {
       let names: string[];
       try {
-        names = (await fsp.readdir(dir)).sort();
+        names = readdirSync(dir).sort();
       } catch (err) {
         skip(`skipped "${path.join(...rel)}": ${(err as Error).message}`);
         return;
@@ -346,9 +413,9 @@ export async function localPacker(src: string, warn: (line: string) => void): Pr
       for (const n of names) {
         const p = path.join(dir, n);
         const r = [...rel, n];
-        const s = await fsp.lstat(p);
+        const s = lstatSync(p);
         if (s.isSymbolicLink()) {
-          const link = await fsp.readlink(p);
+          const link = readlinkSync(p);
           if (!linkStaysInside(r, link)) {
             skip(describeRefusal(path.join(...r), `it is a link to "${link}"`));
             continue;
@@ -376,11 +443,20 @@ export async function localPacker(src: string, warn: (line: string) => void): Pr
         await entry(pack, { ...base, type: 'symlink', linkname: it.link });
       } else if (it.st.isDirectory()) {
         await entry(pack, { ...base, type: 'directory' });
+      } else if (it.st.size <= SMALL_FILE) {
+        let body: Buffer;
+        try {
+          body = readFileSync(it.abs);
+        } catch (err) {
+          skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
+          continue;
+        }
+        await new Promise<void>((resolve, reject) => pack.entry({ ...base, type: 'file', size: body.length }, body, (err) => (err ? reject(err) : resolve())));
       } else {
         let file: Readable;
         try {
           await fsp.access(it.abs, constants.R_OK);
-          file = createReadStream(it.abs);
+          file = createReadStream(it.abs, { highWaterMark: IO_CHUNK });
         } catch (err) {
           skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
           continue;

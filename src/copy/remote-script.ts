@@ -92,6 +92,10 @@ exec tar -c -f - "./\${src##*/}"`;
  */
 export function unpackScript(): string {
   return `${prelude}
+# Input not read would stay in the kubelet's pipe and hold the exec open
+# forever: after a failure, read the rest (the plugin ends it when it sees why).
+drain() { cat >/dev/null 2>&1; }
+fail() { echo "${CP_TAG} error $1 \${2:-/}" >&2; drain; exit ${CP_FAIL_EXIT}; }
 # Output proves the session started: the plugin stops keeping the input for a
 # retry and streams at full speed (see session/replay-input.ts).
 echo "${CP_TAG} started" >&2
@@ -125,10 +129,10 @@ fi
 trap 'rm -rf "$stage"' EXIT
 if [ "$final" = "$name" ]; then
   rmdir "$stage"
-  cd "$root$dir/" && tar -x -o -f -
-  exit $?
+  cd "$root$dir/" && tar -x -o -f - || { rc=$?; drain; exit $rc; }
+  exit 0
 fi
-cd "$stage" && tar -x -o -f - || exit $?
+cd "$stage" && tar -x -o -f - || { rc=$?; drain; exit $rc; }
 rm -f "$root$dir/$final" 2>/dev/null
 mv "$stage/$name" "$root$dir/$final"`;
 }

@@ -5,7 +5,7 @@
  * stdin/stdout are the tar stream; this module only wires the streams, the
  * progress bar and the error messages.
  */
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
 import {
   CopyFailedError,
@@ -71,7 +71,17 @@ export async function runCopy(args: CopyArgs, io: MainIO): Promise<number> {
         emit({ kind: 'timing', phase, ms: Math.round(performance.now() - t0) });
       }
     };
-    const stderr = new StderrCapture((size) => progress.setTotal(size));
+    // Into the pod: once the pod side reports a failure, the rest of the input is not wanted (it would
+    // only be drained), so it ends there; out of the pod nothing is sent.
+    const input = new PassThrough();
+    if (packed) packed.stream.pipe(input);
+    else input.end();
+    const stopSending = () => {
+      if (!packed || input.writableEnded) return;
+      packed.stream.unpipe(input);
+      input.end();
+    };
+    const stderr = new StderrCapture((size) => progress.setTotal(size), stopSending);
     const base = remoteBase(remote.path);
     const unpacker = direction === 'out' ? localUnpacker({ dest: local, top: base, warn }) : undefined;
     if (packed) progress.setTotal(packed.size);
@@ -80,7 +90,7 @@ export async function runCopy(args: CopyArgs, io: MainIO): Promise<number> {
         ? ['sh', '-c', packScript(), 'distroless-debug-cp', remote.path]
         : ['sh', '-c', unpackScript(), 'distroless-debug-cp', remote.path, (packed as PackSource).name, (packed as PackSource).kind];
     const runIO: RunIO = {
-      stdin: (packed ? counted(packed.stream, progress) : Readable.from([])) as unknown as NodeJS.ReadStream,
+      stdin: (packed ? counted(input, progress) : input) as unknown as NodeJS.ReadStream,
       stdout: (unpacker ? countingWriter(unpacker.input, progress) : new Discard()) as unknown as NodeJS.WriteStream,
       stderr: stderr as unknown as NodeJS.WriteStream,
       env: io.env,
@@ -134,11 +144,17 @@ async function chooseSink(quiet: boolean, verbose: boolean, stderr: NodeJS.Write
 class StderrCapture extends Writable {
   private kept = '';
   private seenSize = false;
-  constructor(private readonly onSize: (n: number) => void) {
+  constructor(
+    private readonly onSize: (n: number) => void,
+    /** The pod side said something went wrong (its own report, or tar's). */
+    private readonly onTrouble: () => void,
+  ) {
     super();
   }
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
     this.kept = (this.kept + chunk.toString('utf8')).slice(-STDERR_KEEP);
+    const report = parseRemoteStderr(this.kept);
+    if (report.failure || report.other.length > 0) this.onTrouble();
     if (!this.seenSize) {
       const size = parseRemoteStderr(this.kept).size;
       if (size !== undefined) {
@@ -173,10 +189,13 @@ function counted(source: Readable, progress: Progress): Readable {
 
 /** Counts the bytes coming in, passing them on with the target's backpressure. */
 function countingWriter(target: Writable, progress: Progress): Writable {
+  // Twice as often as the pump alone: the archive's bytes pass through more buffers on their way to disk.
+  const recycle = outputRecycler(4 << 20);
   const w = new Writable({
-    highWaterMark: 256 << 10,
+    highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
       progress.add(chunk.length);
+      recycle(chunk.length);
       if (target.write(chunk)) cb();
       else target.once('drain', () => cb());
     },

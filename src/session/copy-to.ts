@@ -88,7 +88,10 @@ export async function runCopyTo(options: Options, io: RunIO, client: RunClient):
       await remove();
       emit({ kind: 'info', text: `deleted pod/${name}` });
     } else {
-      emit({ kind: 'info', text: `pod/${name} stays; delete it with: kubectl delete pod ${name} -n ${ns}` });
+      // A pod left behind is said even with -q.
+      const line = `pod/${name} stays; delete it with: kubectl delete pod ${name} -n ${ns}`;
+      if (options.quiet) io.stderr.write(`distroless-debug: ${line}\n`);
+      else emit({ kind: 'info', text: line });
     }
   }
 }

@@ -167,6 +167,7 @@ async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: () => Promise<V1
   io.emit({ kind: 'debug', text: `remembered debugger ${warm.debugger} for these options; opening it directly` });
   // Said only once the debugger answers: if it cannot serve, another runs.
   let said = false;
+  const startedAt = Date.now();
   const announce = () => {
     if (said) return;
     said = true;
@@ -186,10 +187,26 @@ async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: () => Promise<V1
     }
     return code;
   } catch (err) {
-    if (!refusedBeforeRunning(err) && !(await execDenied(kube, ns, err))) throw err;
+    if (!refusedBeforeRunning(err) && !(said === false && (await stoppedBefore(kube, ns, options.ref.name, warm.debugger, startedAt, err))) && !(await execDenied(kube, ns, err))) throw err;
     io.emit({ kind: 'debug', text: `remembered debugger ${warm.debugger} cannot serve (${err instanceof Error ? err.message : String(err)}); planning afresh` });
     return undefined;
   }
+}
+
+/**
+ * A stream to the remembered debugger that broke before any output (the API
+ * server may drop it, close code 1006, instead of refusing with a status when
+ * piped input is already flowing) is a refusal too when that debugger had
+ * already exited before this run began: nothing can have run in it.
+ */
+async function stoppedBefore(kube: KubeClient, ns: string, pod: string, container: string, startedAt: number, err: unknown): Promise<boolean> {
+  if (!(err instanceof ConnectionLostError)) return false;
+  // Bounded: on a network that is really gone this read must not delay the 75 by a connection timeout.
+  const read = await kube.get<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}`, undefined, 2000).catch(() => undefined);
+  const state = read?.status?.ephemeralContainerStatuses?.find((s) => s.name === container)?.state;
+  const finished = state?.terminated?.finishedAt as unknown;
+  const at = finished instanceof Date ? finished.getTime() : typeof finished === 'string' ? Date.parse(finished) : Number.NaN;
+  return state?.terminated !== undefined && at < startedAt;
 }
 
 /** 128 + SIGKILL: what every process in a PID namespace gets when its init (the target) dies. */

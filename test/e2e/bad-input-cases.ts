@@ -333,7 +333,6 @@ export const CASES: BadInputCase[] = [
   { title: 'cp out to a local directory that does not exist', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'demo', '{running}:/etc/app-secret', '{dir}/no-such-dir/x'], code: NOT_FOUND, line: 'error: cannot write {dir}/no-such-dir/x: no such file or directory on this machine; check the path', unchanged: 'running' },
   { title: 'cp in from a local path that does not exist', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'demo', '{dir}/no-such-file', '{running}:/tmp/'], code: NOT_FOUND, line: 'error: cannot read {dir}/no-such-file: no such file or directory on this machine; check the path', unchanged: 'running' },
   { title: 'cp from a pod that does not exist', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'demo', 'no-such-pod:/etc', '{dir}/x'], code: NOT_FOUND, line: 'error: pod "no-such-pod" not found in namespace "demo"; check the name, or -n/--namespace' },
-  { title: 'cp from a CrashLoopBackOff container', group: 'cp', quiet: false, args: ['cp', '-q', '-n', 'demo', '{crash}:/etc/app-secret', '{dir}/x'], code: NOT_RUNNING, line: 'error: container app in pod {crash} is not running (CrashLoopBackOff); a debugger can only join a running container: debug a copy of the pod with --copy-to NAME' },
 
   // --copy-to and --rm.
   { title: '--rm without --copy-to', group: '--copy-to', args: ['-n', 'demo', '{crash}', '--rm'], code: USAGE, line: 'error: --rm deletes the copy made by --copy-to NAME; add --copy-to NAME, or drop --rm' },

@@ -4,7 +4,7 @@ import { createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readdi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appImage, createPod, deletePod, ephemeralNames, kubectl, KUBECONFIG, PLUGIN, plugin, uniq } from './helpers.js';
+import { appImage, createPod, deletePod, ephemeralNames, kubectl, kubectlJSON, KUBECONFIG, PLUGIN, plugin, uniq } from './helpers.js';
 
 // `cp` through the real executable on fresh pods: a :nonroot app (no tar, no
 // shell) with a read-only root, an emptyDir at /scratch and a Secret at
@@ -28,10 +28,18 @@ beforeAll(async () => {
         volumeMounts: [
           { name: 'scratch', mountPath: '/scratch' },
           { name: 'secret', mountPath: '/secret-vol' },
+          { name: 'mem', mountPath: '/mem' },
         ],
       },
     ],
-    spec: { volumes: [{ name: 'scratch', emptyDir: {} }, { name: 'secret', secret: { secretName: secret } }] },
+    spec: {
+      volumes: [
+        { name: 'scratch', emptyDir: {} },
+        { name: 'secret', secret: { secretName: secret } },
+        // A tmpfs of 1 MiB: the kubelet sizes it by sizeLimit, so a bigger file fills it.
+        { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+      ],
+    },
   });
 });
 
@@ -107,11 +115,44 @@ describe('cp into a distroless pod', () => {
     expect(ls.stdout).toBe('65532:65532 755 scratch/tree\n65532:65532 640 scratch/tree/sub/x.txt\nsub/x.txt\nhello\n');
   });
 
-  it('a write into the read-only root is refused with the plain message and the writable volume', async () => {
-    writeFileSync(join(local, 'f.txt'), 'x');
-    const r = await plugin(['cp', '-q', '-n', ns, join(local, 'f.txt'), `${pod}:/etc/`]);
+  it('a write into the read-only root is refused with the plain message and the writable volumes (20 MiB: no hang)', async () => {
+    writeFileSync(join(local, 'f.bin'), Buffer.alloc(20 << 20, 3));
+    const t0 = Date.now();
+    const r = await plugin(['cp', '-q', '-n', ns, join(local, 'f.bin'), `${pod}:/etc/`], { timeoutMs: 60_000 });
     expect(r.code).toBe(70);
-    expect(r.stderr).toBe(`error: cannot write ${pod}:/etc: read-only file system; writable volume mounts of container app: /scratch (emptyDir); copy into one of them\n`);
+    expect(r.stderr).toBe(`error: cannot write ${pod}:/etc: read-only file system; writable volume mounts of container app: /scratch (emptyDir), /mem (emptyDir); copy into one of them\n`);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+
+  it('a remembered debugger that has exited (idle timeout) is replaced, also for an upload', async () => {
+    const flags = ['-q', '-n', ns, '--idle-timeout', '6s'];
+    expect((await plugin(['cp', ...flags, `${pod}:/etc/app-variant`, join(local, 'v1')])).code).toBe(0);
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const p = await kubectlJSON<{ status: { ephemeralContainerStatuses?: Array<{ state: Record<string, unknown> }> } }>(['-n', ns, 'get', 'pod', pod]);
+      // The other tests' debugger (default idle timeout) runs on: wait for the 6 s one to exit.
+      if ((p.status.ephemeralContainerStatuses ?? []).some((c) => c.state['terminated'])) break;
+      if (Date.now() > deadline) throw new Error('the 6s debugger did not exit');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const r = await plugin(['cp', ...flags, join(local, 'f.bin'), `${pod}:/scratch/f.bin`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('a full disk: 80 with the plain message', async () => {
+    writeFileSync(join(local, 'three-mib'), Buffer.alloc(3 << 20, 1));
+    const r = await plugin(['cp', '-q', '-n', ns, join(local, 'three-mib'), `${pod}:/mem/`]);
+    expect(r.code).toBe(80);
+    expect(r.stderr).toBe(`error: cannot write ${pod}:/mem: no space left on the device in the pod; free some space or copy to another volume\n`);
+  });
+
+  it("a file the app's user may not read: 70", async () => {
+    expect((await plugin(['-n', ns, pod, '-q', '--', 'sh', '-c', 'echo x > scratch/locked && chmod 000 scratch/locked'])).code).toBe(0);
+    const r = await plugin(['cp', '-q', '-n', ns, `${pod}:/scratch/locked`, join(local, 'locked')]);
+    expect(r.code).toBe(70);
+    expect(r.stderr).toBe(`error: ${pod}:/scratch/locked: permission denied for the app's user; the copy runs as the app's identity (see -v), --uid/--gid choose another\n`);
+    expect(existsSync(join(local, 'locked'))).toBe(false);
   });
 
   it('a directory onto a file: 64', async () => {
@@ -151,6 +192,35 @@ describe('cp refuses what would land outside the destination', () => {
     const r = await plugin(['cp', '-q', '-n', ns, `${pod}:/../../../../etc/app-variant`, join(local, 'climb')]);
     expect(r.code).toBe(0);
     expect(readFileSync(join(local, 'climb'), 'utf8')).toBe('nonroot\n');
+  });
+});
+
+describe('cp progress', () => {
+  it('a transfer that takes more than a moment shows bytes, rate and ETA on a terminal (tmux), then a summary', async () => {
+    const file = join(local, 'progress.bin');
+    writeFileSync(file, Buffer.alloc(120 << 20, 7));
+    const session = uniq('dd-cp');
+    const tmux = (...args: string[]) => spawnSync('tmux', args, { encoding: 'utf8' }).stdout;
+    tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '20', `env KUBECONFIG=${KUBECONFIG} ${PLUGIN} cp -n ${ns} ${file} ${pod}:/scratch/; echo "EXITED rc=$?"; sleep 600`);
+    try {
+      let seen = '';
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const screen = tmux('capture-pane', '-p', '-J', '-t', session);
+        if (/\[[= >]+\] +\d+% [\d.]+ \w+ \/ 120 MiB +[\d.]+ \w+\/s +ETA \S+/.test(screen)) seen = screen;
+        if (/EXITED rc=\d+/.test(screen)) {
+          expect(screen).toMatch(/EXITED rc=0/);
+          expect(screen).toMatch(/distroless-debug: copied 120 MiB in [\d.]+s \([\d.]+ \w+\/s\)/);
+          break;
+        }
+        if (Date.now() > deadline) throw new Error(`no end: ${screen}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(seen).not.toBe('');
+    } finally {
+      tmux('kill-session', '-t', session);
+      await plugin(['-n', ns, pod, '-q', '--', 'rm', '-f', 'scratch/progress.bin']);
+    }
   });
 });
 

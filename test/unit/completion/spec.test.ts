@@ -12,6 +12,7 @@ describe('completion spec', () => {
     const sessionHelp = HELP.replace(/^Subcommands[^]*?^Other:/m, '');
     const documented = new Set([...sessionHelp.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => m[1]));
     expect(new Set(FLAGS.map((f) => f.name))).toEqual(documented);
+    expect(FLAGS.length, 'each flag once').toBe(new Set(FLAGS.map((f) => f.name)).size);
     for (const f of FLAGS.filter((x) => x.short)) expect(HELP).toMatch(new RegExp(`-${f.short}, --${f.name}\\b`));
   });
 
