@@ -1,22 +1,16 @@
 import yargsParser from 'yargs-parser';
 import { UsageError } from '../errors.js';
 import type { RawArgs } from './options.js';
+import { KUBE_BOOLEAN_FLAGS, KUBE_SHORT, KUBE_STRING_FLAGS, KUBECTL_GLOBALS } from './kube-flags.js';
+import { verbosityAt } from './verbosity.js';
 
 const STRING_FLAGS = [
-  'namespace', 'context', 'kubeconfig', 'cluster', 'user', 'as', 'as-group', 'request-timeout',
+  ...KUBE_STRING_FLAGS,
   'container', 'image', 'image-pull-policy', 'uid', 'gid', 'profile', 'env', 'timeout',
   'idle-timeout', 'dry-run', 'output',
   'copy-to',
-  // kubectl's global connection flags (same meaning as in kubectl)
-  'server', 'token', 'certificate-authority', 'client-certificate', 'client-key', 'tls-server-name', 'as-uid',
-  'username', 'password',
-  // kubectl's global flags that cannot apply to a plugin: accepted, said once under -v
-  'cache-dir', 'log-flush-frequency', 'vmodule', 'profile-output', 'kuberc',
 ] as const;
-const BOOLEAN_FLAGS = [
-  'new', 'quiet', 'verbose', 'tty', 'rm',
-  'insecure-skip-tls-verify', 'disable-compression', 'warnings-as-errors', 'match-server-version',
-] as const;
+const BOOLEAN_FLAGS = ['new', 'quiet', 'verbose', 'tty', 'rm', ...KUBE_BOOLEAN_FLAGS] as const;
 const ALIASES: Record<string, string[]> = { namespace: ['n'], container: ['c'], output: ['o'], quiet: ['q'], verbose: ['v'], tty: ['t'], server: ['s'] };
 /** The who/when/why record and the session recording (issue 12). */
 const RECORD_STRING_FLAGS = ['reason', 'record'] as const;
@@ -63,7 +57,7 @@ const VALUE_HINT: Readonly<Record<(typeof STRING_FLAGS)[number], string>> = {
 };
 const RECORD_VALUE_HINT: Readonly<Record<(typeof RECORD_STRING_FLAGS)[number], string>> = { reason: '"INC-1234"', record: 'session.cast' };
 const VALUE_FLAGS = new Set<string>([...STRING_FLAGS, ...RECORD_STRING_FLAGS]);
-const SHORT_VALUE: Readonly<Record<string, string>> = { n: 'namespace', c: 'container', o: 'output', s: 'server' };
+const SHORT_VALUE: Readonly<Record<string, string>> = { ...KUBE_SHORT, c: 'container', o: 'output' };
 const SHORT_BOOLEAN: Readonly<Record<string, string>> = { q: 'quiet', v: 'verbose', t: 'tty' };
 
 function needsValue(written: string, long: string): UsageError {
@@ -116,10 +110,11 @@ export function normalizeArgv(argv: string[]): string[] {
       out.push('--dry-run=client');
       continue;
     }
-    if (/^(-v|--v)(=\d+)?$/.test(a)) {
+    const level = verbosityAt(a, argv[i + 1]);
+    if (level) {
       // kubectl's -v takes a level, also as the next word ("-v 6"): a number there is the level, not a target.
-      if (!a.includes('=') && /^\d+$/.test(argv[i + 1] ?? '')) i++;
-      out.push('--verbose');
+      i += level.words - 1;
+      if (level.level > 0) out.push('--verbose');
       continue;
     }
     const long = /^--([^=]+)(=(.*))?$/s.exec(a);
@@ -267,9 +262,3 @@ function kubectlGlobals(
   }
   return Object.keys(flags).length > 0 ? { kubectlFlags: flags } : {};
 }
-
-const KUBECTL_GLOBALS = [
-  'server', 'token', 'certificate-authority', 'client-certificate', 'client-key', 'tls-server-name', 'as-uid', 'username', 'password',
-  'cache-dir', 'log-flush-frequency', 'vmodule', 'profile-output', 'kuberc',
-  'insecure-skip-tls-verify', 'disable-compression', 'warnings-as-errors', 'match-server-version',
-] as const;

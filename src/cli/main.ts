@@ -4,6 +4,7 @@ import type { ProgressSink } from '../progress/events.js';
 import { freshLine } from '../terminal/cursor.js';
 import { trackChildren } from '../process/children.js';
 import type { SubcommandLoader } from './subcommands.js';
+import { isVerbose } from './verbosity.js';
 import { endProcess, handleSignals, isEnding, onShutdown } from './shutdown.js';
 
 export interface MainIO {
@@ -95,10 +96,6 @@ async function runSubcommand(load: SubcommandLoader, argv: string[], io: MainIO)
   }
 }
 
-function isVerbose(argv: string[]): boolean {
-  const early = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
-  return early.some((a) => /^(-v|--v|--verbose)(=\d+)?$/.test(a));
-}
 
 /**
  * The executable's whole life: bin/kubectl-distroless_debug and the single

@@ -1,12 +1,11 @@
 import { MAX_TIMER_MS, parseDurationFlag } from '../duration.js';
 import { UsageError } from '../errors.js';
-import { parseRequestTimeout } from '../kubeconfig/load.js';
 import { kindOf } from '../kinds.js';
-import type { KubeconfigFlags } from '../kubeconfig/load.js';
 import { DEFAULT_IMAGE } from '../plan/container.js';
 import { imageReferenceProblem } from '../registry/reference.js';
 import { PROFILES } from '../plan/security.js';
 import { checkReason } from '../record/record.js';
+import { checkNamespace, kubeconfigFlags } from './kube-flags.js';
 
 export { WORKLOAD_KINDS, type WorkloadKind } from '../kinds.js';
 export type { DryRun, Options, OutputFormat, TargetRef } from '../options.js';
@@ -50,17 +49,6 @@ export interface RawArgs {
 }
 
 /** kubectl global flags that cannot apply to a plugin, and what -v says about each. */
-const INAPPLICABLE: Readonly<Record<string, string>> = {
-  'cache-dir': 'the plugin keeps no discovery or HTTP cache',
-  'disable-compression': 'the plugin never asks the API server for compressed responses',
-  'match-server-version': "it compares kubectl's own version with the server's; the plugin checks what it needs (ephemeral containers) itself",
-  'log-flush-frequency': 'the plugin has no buffered klog output',
-  vmodule: 'the plugin has no per-file log levels; -v shows its details',
-  'profile-output': "kubectl's profiling does not apply to the plugin",
-  'warnings-as-errors': 'the plugin does not relay API server warnings, so there are none to turn into errors',
-  kuberc: "kuberc preferences apply to kubectl's own commands, not to plugins",
-};
-
 /** kubectl's --profile values (profiling kubectl itself): ours picks the debugger's security profile. */
 const KUBECTL_PROFILES = ['none', 'cpu', 'heap', 'goroutine', 'threadcreate', 'block', 'mutex'];
 
@@ -84,9 +72,8 @@ export function parseTargetRef(s: string | undefined): TargetRef {
   return { kind, name };
 }
 
-// Kubernetes object names (DNS-1123 subdomain) and namespaces (DNS-1123 label).
+// Kubernetes object names (DNS-1123 subdomain); namespaces: src/cli/kube-flags.ts.
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** A name the API server could never hold: say so, rather than "not found". */
 function checkObjectName(name: string, what: string): void {
@@ -96,12 +83,6 @@ function checkObjectName(name: string, what: string): void {
   );
 }
 
-function checkNamespace(ns: string | undefined): void {
-  if (ns === undefined || (ns.length <= 63 && LABEL.test(ns))) return;
-  throw new UsageError(
-    `-n/--namespace "${ns}" cannot be a namespace: namespaces are at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit`,
-  );
-}
 
 /** --timeout's value in ms: 0 means no limit, which a Node timer can only hold as its longest delay. */
 export function parseTimeout(value: string | undefined): number {
@@ -213,40 +194,8 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
   const fromFlag = raw.image !== undefined;
   const image = raw.image ?? (env.DISTROLESS_DEBUG_IMAGE || DEFAULT_IMAGE);
   checkImage(image, fromFlag);
-  const requestTimeout = raw.requestTimeout;
-  // Checked here so that a bad value fails before anything else; the connection parses it again.
-  if (requestTimeout !== undefined) parseRequestTimeout(requestTimeout);
+  const { kube, notes } = kubeconfigFlags(raw);
   checkCopyTo(raw, dryRun);
-  const kube: KubeconfigFlags = {};
-  if (raw.kubeconfig !== undefined) kube.kubeconfig = raw.kubeconfig;
-  if (raw.context !== undefined) kube.context = raw.context;
-  if (raw.cluster !== undefined) kube.cluster = raw.cluster;
-  if (raw.user !== undefined) kube.user = raw.user;
-  if (raw.namespace !== undefined) kube.namespace = raw.namespace;
-  if (raw.as !== undefined) kube.as = raw.as;
-  if (raw.asGroup !== undefined && raw.asGroup.length > 0) kube.asGroups = raw.asGroup;
-  if (requestTimeout !== undefined) kube.requestTimeout = requestTimeout;
-  const notes: string[] = [];
-  const k = raw.kubectlFlags ?? {};
-  const str = (name: string): string | undefined => (typeof k[name] === 'string' ? (k[name] as string) : undefined);
-  if (str('server') !== undefined) kube.server = str('server') as string;
-  if (str('token') !== undefined) kube.token = str('token') as string;
-  if (str('certificate-authority') !== undefined) kube.certificateAuthority = str('certificate-authority') as string;
-  if (str('client-certificate') !== undefined) kube.clientCertificate = str('client-certificate') as string;
-  if (str('client-key') !== undefined) kube.clientKey = str('client-key') as string;
-  if (str('tls-server-name') !== undefined) kube.tlsServerName = str('tls-server-name') as string;
-  if (str('as-uid') !== undefined) kube.asUid = str('as-uid') as string;
-  if (str('username') !== undefined) kube.username = str('username') as string;
-  if (str('password') !== undefined) kube.password = str('password') as string;
-  if (k['insecure-skip-tls-verify'] === true) kube.insecureSkipTlsVerify = true;
-  if (kube.insecureSkipTlsVerify && kube.certificateAuthority) {
-    // client-go refuses the pair ("specifying a root certificates file with the insecure flag is not allowed").
-    throw new UsageError('--insecure-skip-tls-verify and --certificate-authority cannot be used together; pick one');
-  }
-  if (str('log-flush-frequency') !== undefined) parseDurationFlag(str('log-flush-frequency') as string, { flag: '--log-flush-frequency', zero: 'never' });
-  for (const [name, why] of Object.entries(INAPPLICABLE)) {
-    if (k[name] !== undefined) notes.push(`--${name} is accepted for kubectl compatibility and has no effect: ${why}`);
-  }
   return {
     ...(notes.length > 0 ? { notes } : {}),
     ref,

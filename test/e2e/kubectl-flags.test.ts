@@ -140,6 +140,26 @@ describe("kubectl's other global flags", () => {
     expect(k.code).toBe(0);
   });
 
+  it('-v 0 and -v=0 are kubectl\'s default level: not verbose', async () => {
+    for (const v of [['-v', '0'], ['-v=0'], ['--v=0']]) {
+      const r = await plugin(['--context', 'admin', '-n', ns, ...v, pod, '--', 'true']);
+      expect(r.code, v.join(' ')).toBe(0);
+      expect(r.stderr, v.join(' ')).not.toContain('[debug]');
+    }
+  });
+
+  it('list and stop take the same connection flags as kubectl (no kubeconfig at all)', async () => {
+    const flags = ['--server', SERVER, '--token', token, '--certificate-authority', `${PKI}/ca.crt`, '-n', ns];
+    const k = await run(KUBECTL, [...flags, 'get', 'pod', pod, '-o', 'name'], { env: bare });
+    expect(k.code).toBe(0);
+    const l = await plugin(['list', ...flags, pod, '-o', 'json', '-v', '6'], { env: bare });
+    expect(l.code, l.stderr).toBe(0);
+    expect(JSON.parse(l.stdout).items.length).toBeGreaterThan(0);
+    const s = await plugin(['stop', ...flags, pod, '--dry-run', '--disable-compression', '-v'], { env: bare });
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stderr).toContain('--disable-compression is accepted for kubectl compatibility and has no effect');
+  });
+
   it('flags that cannot apply are accepted (kubectl accepts them too) and said once under -v', async () => {
     writeFileSync(`${dir}/kuberc`, 'apiVersion: kubectl.config.k8s.io/v1beta1\nkind: Preference\n');
     const flags = [

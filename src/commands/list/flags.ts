@@ -1,7 +1,8 @@
 import yargsParser from 'yargs-parser';
 import { UsageError } from '../../errors.js';
 import type { KubeconfigFlags } from '../../kubeconfig/load.js';
-import { parseRequestTimeout } from '../../kubeconfig/load.js';
+import { KUBE_BOOLEAN_FLAGS, KUBE_SHORT, KUBE_STRING_FLAGS, KUBECTL_GLOBALS, kubeconfigFlags } from '../../cli/kube-flags.js';
+import { verbosityAt } from '../../cli/verbosity.js';
 
 /**
  * The flags `list` and `stop` share with every kubectl command (kubeconfig,
@@ -14,25 +15,33 @@ export interface FlagSpec {
   aliases: Readonly<Record<string, string>>;
 }
 
-const KUBE_STRINGS = ['namespace', 'context', 'kubeconfig', 'cluster', 'user', 'as', 'as-group', 'request-timeout'] as const;
-const KUBE_ALIASES = { n: 'namespace' } as const;
 
 export interface ParsedFlags {
   positional: string[];
   strings: Map<string, string>;
   booleans: Set<string>;
   kube: KubeconfigFlags;
+  /** Said once under -v: kubectl flags accepted that cannot apply. */
+  notes: string[];
   verbose: boolean;
 }
 
 /** Parses argv for a subcommand; unknown flags and flags without values are usage errors naming `command`. */
 export function parseFlags(argv: string[], spec: FlagSpec, command: string): ParsedFlags {
-  const strings = [...KUBE_STRINGS, ...spec.strings];
-  const booleans = ['verbose', ...spec.booleans];
-  const aliases: Record<string, string> = { ...KUBE_ALIASES, v: 'verbose', ...spec.aliases };
+  const strings: string[] = [...KUBE_STRING_FLAGS, ...spec.strings];
+  const booleans = ['verbose', ...KUBE_BOOLEAN_FLAGS, ...spec.booleans];
+  const aliases: Record<string, string> = { ...KUBE_SHORT, v: 'verbose', ...spec.aliases };
   const known = new Set<string>([...strings, ...booleans, ...Object.keys(aliases)]);
-  // kubectl's -v=N levels mean "verbose" here, as for a session.
-  const words = argv.map((a) => (/^(-v|--v)=\d+$/.test(a) ? '--verbose' : a));
+  // kubectl's -v levels (-v=6, -v 6) mean "verbose" here, as for a session; level 0 does not.
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const level = verbosityAt(argv[i] as string, argv[i + 1]);
+    if (!level) words.push(argv[i] as string);
+    else {
+      i += level.words - 1;
+      if (level.level > 0) words.push('--verbose');
+    }
+  }
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as string;
     const long = /^--([^=]+)$/.exec(w)?.[1];
@@ -71,25 +80,22 @@ export function parseFlags(argv: string[], spec: FlagSpec, command: string): Par
     if (v !== undefined) str.set(s, v);
   }
   const bool = new Set<string>(booleans.filter((b) => parsed[b] === true));
-  const kube: KubeconfigFlags = {};
-  const k = (name: string) => str.get(name);
-  if (k('kubeconfig') !== undefined) kube.kubeconfig = k('kubeconfig') as string;
-  if (k('context') !== undefined) kube.context = k('context') as string;
-  if (k('cluster') !== undefined) kube.cluster = k('cluster') as string;
-  if (k('user') !== undefined) kube.user = k('user') as string;
-  if (k('namespace') !== undefined) {
-    const ns = k('namespace') as string;
-    if (ns.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) {
-      throw new UsageError(`-n/--namespace "${ns}" cannot be a namespace: namespaces are at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit`);
-    }
-    kube.namespace = ns;
+  const kubectlFlags: Record<string, string | boolean> = {};
+  for (const name of KUBECTL_GLOBALS) {
+    const v = str.get(name) ?? (bool.has(name) ? true : undefined);
+    if (v !== undefined) kubectlFlags[name] = v;
   }
-  if (k('as') !== undefined) kube.as = k('as') as string;
   const groups = parsed['as-group'];
-  if (groups !== undefined) kube.asGroups = ([] as string[]).concat(groups as string | string[]);
-  if (k('request-timeout') !== undefined) {
-    parseRequestTimeout(k('request-timeout'));
-    kube.requestTimeout = k('request-timeout') as string;
-  }
-  return { positional: parsed._.map(String), strings: str, booleans: bool, kube, verbose: bool.has('verbose') };
+  const { kube, notes } = kubeconfigFlags({
+    kubeconfig: str.get('kubeconfig'),
+    context: str.get('context'),
+    cluster: str.get('cluster'),
+    user: str.get('user'),
+    namespace: str.get('namespace'),
+    as: str.get('as'),
+    asGroup: groups === undefined ? undefined : ([] as string[]).concat(groups as string | string[]),
+    requestTimeout: str.get('request-timeout'),
+    kubectlFlags,
+  });
+  return { positional: parsed._.map(String), strings: str, booleans: bool, kube, notes, verbose: bool.has('verbose') };
 }

@@ -61,6 +61,7 @@ export async function run(argv: string[], io: MainIO): Promise<number> {
   const chunk = chunkRaw === undefined ? DEFAULT_CHUNK : Number(chunkRaw);
   if (!Number.isInteger(chunk) || chunk < 1) throw new UsageError(`--chunk-size must be a whole number of pods, at least 1; got "${chunkRaw}"`);
 
+  if (f.verbose) for (const note of f.notes) io.stderr.write(`${note}\n`);
   const conn = await loadConnection(f.kube, io.env);
   const log = f.verbose ? (line: string) => io.stderr.write(`${line}\n`) : undefined;
   const kube = new KubeClient(conn, log);

@@ -83,6 +83,7 @@ export async function run(argv: string[], io: MainIO): Promise<number> {
     if (!quiet) io.stderr.write(`distroless-debug: ${line}\n`);
   };
 
+  if (f.verbose) for (const note of f.notes) io.stderr.write(`${note}\n`);
   const conn = await loadConnection(f.kube, io.env);
   const kube = new KubeClient(conn, f.verbose ? (line) => io.stderr.write(`${line}\n`) : undefined);
   const ns = conn.namespace;
