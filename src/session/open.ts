@@ -43,7 +43,13 @@ export async function openSession(input: SessionInput): Promise<number> {
     });
   };
   if (plan.mode === 'exec') return openExec(input, ready);
-  return attachSession({ ...input, ready });
+  // Piped stdin an earlier, refused exec (the remembered debugger's warm
+  // path) already read is replayed: the attached shell sees it all, and its
+  // end. Attach is never retried, so nothing needs recording after that.
+  const { replay, io } = input;
+  const stdin = replay?.attempt();
+  replay?.settle();
+  return attachSession({ ...input, io: stdin ? { ...io, stdin: stdin as unknown as NodeJS.ReadStream } : io, ready });
 }
 
 async function openExec(input: SessionInput, ready: () => void): Promise<number> {

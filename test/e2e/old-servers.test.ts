@@ -135,6 +135,53 @@ describe('a proxy that passes only v4 WebSockets and refuses SPDY', () => {
   });
 });
 
+describe('a terminal session behind a proxy that passes only v4 WebSockets (SPDY refused)', () => {
+  let relay: V4Relay;
+  const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+  const keeper = uniq('dd-v4tty-keep');
+  beforeAll(async () => {
+    relay = await startV4Relay('v4-no-spdy');
+    tmux('new-session', '-d', '-s', keeper, 'sleep 3600');
+  });
+  afterAll(async () => {
+    tmux('kill-session', '-t', keeper);
+    await relay?.close();
+  });
+
+  it('runs on v4 and keeps its lease (the guard exec may use v4): alive well past the lease', async () => {
+    const session = uniq('dd-v4tty');
+    const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', session);
+    const type = (text: string) => tmux('send-keys', '-t', session, text, 'Enter');
+    const waitFor = async (re: RegExp, ms = 60_000): Promise<string> => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const s = screen();
+        if (re.test(s)) return s;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${re} on screen:\n${s}`);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    };
+    // --idle-timeout 6s: a 6 s lease, so a session without a working guard is ended within seconds.
+    // prettier-ignore
+    tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30',
+      `${PLUGIN} --kubeconfig ${relay.kubeconfig} -n ${ns} ${pod} -q --new --idle-timeout 6s; echo "EXITED rc=$?"; sleep 600`);
+    try {
+      await waitFor(/\[debug pod\/\S+ app\] \/ \$ $/m, 90_000);
+      await new Promise((r) => setTimeout(r, 20_000));
+      type('echo alive-$((40+2))');
+      await waitFor(/^alive-42$/m, 15_000);
+      type('exit 5');
+      expect(await waitFor(/EXITED rc=\d+/)).toContain('EXITED rc=5');
+      const ws = relay.seen.filter((x) => x.upgrade === 'websocket' && x.status === 101);
+      // The session and its guard, both on v4.
+      expect(ws.length).toBeGreaterThanOrEqual(2);
+      expect(ws.every((x) => x.chosen === 'v4.channel.k8s.io')).toBe(true);
+    } finally {
+      tmux('kill-session', '-t', session);
+    }
+  });
+});
+
 describe('attach mode (exec denied) through the fallback', () => {
   let relay: V4Relay;
   let refusing: V4Relay;

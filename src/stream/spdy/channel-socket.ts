@@ -37,6 +37,7 @@ export class SpdyChannelSocket extends EventEmitter<ChannelSocketEvents> impleme
   private paused = true;
   private statusParts: Buffer[] = [];
   private statusSent = false;
+  private closeSent = false;
 
   constructor(
     private readonly session: SpdySession,
@@ -55,15 +56,43 @@ export class SpdyChannelSocket extends EventEmitter<ChannelSocketEvents> impleme
     const err = streams.get('error');
     if (err) {
       err.onData = (d) => this.statusParts.push(d);
-      err.onEnd = () => this.flushStatus();
+      err.onEnd = () => {
+        this.flushStatus();
+        this.endIfDone();
+      };
+    }
+    for (const type of ['stdout', 'stderr'] as const) {
+      const s = streams.get(type);
+      if (s) s.onEnd = () => this.endIfDone();
     }
     session.onPong = () => this.deliver({ event: 'pong', args: [] });
     session.onClose = ({ clean, error }) => {
       // The status may come without its stream's FIN: the connection's end closes it.
       this.flushStatus();
       if (error && this.listenerCount('error') > 0) this.emit('error', error);
-      this.deliver({ event: 'close', args: [clean ? 1000 : 1006, error?.message ?? ''] });
+      this.sendClose(clean ? 1000 : 1006, error?.message ?? '');
     };
+  }
+
+  /**
+   * The session is over once the server has finished its error, stdout and
+   * stderr streams, as kubectl reads it, even if it keeps the connection open
+   * (a v1.29 kubelet does after an attach): then we close it.
+   */
+  private endIfDone(): void {
+    for (const type of ['error', 'stdout', 'stderr'] as const) {
+      const s = this.streams.get(type);
+      if (s && !s.remoteEnded) return;
+    }
+    this.sendClose(1000, 'streams ended');
+    this.session.close();
+    setTimeout(() => this.session.destroy(), 1_000).unref();
+  }
+
+  private sendClose(code: number, reason: string): void {
+    if (this.closeSent) return;
+    this.closeSent = true;
+    this.deliver({ event: 'close', args: [code, reason] });
   }
 
   get isOpen(): boolean {

@@ -146,6 +146,28 @@ describe('SPDY fallback (a v4-only server: v5 WebSocket offer refused 403, as Ku
     expect(s.upgrades[1]?.url).toContain('/pods/web-0/attach?');
   });
 
+  it('ends when the server has finished its streams, even if it keeps the connection open (as kubectl reads it)', async () => {
+    const s = await fake({
+      onReady: (c) => {
+        c.send('stdout', 'out\n', true);
+        c.send('stderr', '', true);
+        c.send('error', exitStatusJSON(3), true);
+        // No TCP close: a v1.29 kubelet leaves the attach connection open like this.
+      },
+    });
+    const streams = io();
+    await expect(runStream(request(s, { stdin: false }), streams)).resolves.toEqual({ exitCode: 3, protocol: 'SPDY/3.1+v4.channel.k8s.io' });
+    expect(streams.out()).toBe('out\n');
+    const attach = await fake({
+      onReady: (c) => {
+        c.send('stdout', '', true);
+        c.send('stderr', '', true);
+        c.send('error', '', true);
+      },
+    });
+    await expect(runStream(request(attach, { kind: 'attach', stdin: false }), io())).resolves.toMatchObject({ exitCode: undefined });
+  });
+
   it('attach sends its go line first, then ends stdin', async () => {
     const s = await fake({ onStdinEnd: (c) => c.end() });
     await runStream(request(s, { kind: 'attach' }), io({ preamble: Buffer.from('\n') }));
