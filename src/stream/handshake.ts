@@ -5,6 +5,7 @@
  * network or TLS error.
  */
 import { Agent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { readRefusalBody } from './refusal-body.js';
 import type { RequestOptions } from 'node:https';
 import WebSocket, { type ClientOptions } from 'ws';
 import { ApiError, ConfigError, ConnectionLostError, type DebugError, DebugError as DebugErrorClass, ForbiddenError, NotFoundError, StreamRefusedError, TimeoutError } from '../errors.js';
@@ -168,27 +169,6 @@ function safeHost(server: string): string {
   }
 }
 
-function readBody(res: IncomingMessage, limit: number, timeoutMs: number): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (): void => {
-      clearTimeout(timer);
-      res.removeAllListeners('data');
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    // A server that sends headers but never finishes the body must not hang us.
-    const timer = setTimeout(done, timeoutMs);
-    res.on('data', (c: Buffer) => {
-      if (size < limit) chunks.push(c.subarray(0, limit - size));
-      size += c.length;
-    });
-    res.once('end', done);
-    res.once('error', done);
-    res.once('close', done);
-  });
-}
-
 /**
  * Opens the WebSocket offering `protocols`. Resolves with the open socket,
  * paused so that nothing is read before the caller has its listeners in
@@ -228,7 +208,7 @@ export function openWebSocket(req: StreamRequest, protocols: string[], signal?: 
     });
     const onRefused = (_creq: unknown, res: IncomingMessage): void => {
       const status = res.statusCode ?? 0;
-      void readBody(res, 64 * 1024, 5_000).then((body) => {
+      void readRefusalBody(res, { limit: 64 * 1024, timeoutMs: 5_000, destroy: false }).then((body) => {
         log(`${req.kind} stream: handshake refused with HTTP ${status}: ${bodyMessage(body)}`);
         // terminate() (not creq.destroy()) so ws also finishes its own state machine.
         ws.terminate();

@@ -8,6 +8,7 @@
  * Failures are returned as data (UpgradeFailure); handshake.ts words them.
  */
 import { Agent as HttpAgent, type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
+import { readRefusalBody } from '../refusal-body.js';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 
@@ -22,26 +23,6 @@ export type UpgradeFailure =
   | { kind: 'protocol'; chosen: string };
 
 export type UpgradeResult = { socket: Duplex; protocol: string } | { failure: UpgradeFailure } | { aborted: true };
-
-function readBody(res: IncomingMessage, limit: number, timeoutMs: number): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (): void => {
-      clearTimeout(timer);
-      res.removeAllListeners('data');
-      res.destroy();
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    const timer = setTimeout(done, timeoutMs);
-    res.on('data', (c: Buffer) => {
-      if (size < limit) chunks.push(c.subarray(0, limit - size));
-      size += c.length;
-    });
-    res.once('end', done);
-    res.once('error', done);
-  });
-}
 
 /** The HTTPS (or, in tests, HTTP) upgrade request; resolves once the server answered. */
 export function upgradeToSpdy(input: {
@@ -113,7 +94,7 @@ export function upgradeToSpdy(input: {
     });
     req.on('response', (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
-      void readBody(res, 64 * 1024, 5_000).then((body) => finish({ failure: { kind: 'refused', status, body } }));
+      void readRefusalBody(res, { limit: 64 * 1024, timeoutMs: 5_000, destroy: true }).then((body) => finish({ failure: { kind: 'refused', status, body } }));
     });
     req.on('error', (error: Error) => finish({ failure: { kind: 'network', error } }));
     req.end();
