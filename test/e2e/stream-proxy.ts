@@ -1,11 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, request as httpsRequest, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import WebSocket, { WebSocketServer } from 'ws';
-import { KUBECTL, KUBECONFIG } from './helpers.js';
+import { credsFor, selfSigned } from './relay-tls.js';
 
 /**
  * A man-in-the-middle in front of the real API server, for faults a TCP
@@ -23,34 +21,10 @@ export interface StreamProxy {
   close(): Promise<void>;
 }
 
-interface Creds {
-  ca: Buffer;
-  cert: Buffer;
-  key: Buffer;
-  server: URL;
-}
-
-function credsFor(context: string): Creds {
-  const cfg = JSON.parse(execFileSync(KUBECTL, ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', KUBECONFIG], { encoding: 'utf8' })) as {
-    contexts: Array<{ name: string; context: { cluster: string; user: string } }>;
-    clusters: Array<{ name: string; cluster: { server: string; 'certificate-authority-data': string } }>;
-    users: Array<{ name: string; user: { 'client-certificate-data': string; 'client-key-data': string } }>;
-  };
-  const ctx = cfg.contexts.find((c) => c.name === context)?.context;
-  const cluster = cfg.clusters.find((c) => c.name === ctx?.cluster)?.cluster;
-  const user = cfg.users.find((u) => u.name === ctx?.user)?.user;
-  if (!ctx || !cluster || !user) throw new Error(`no context ${context} in ${KUBECONFIG}`);
-  const b = (s: string) => Buffer.from(s, 'base64');
-  return { ca: b(cluster['certificate-authority-data']), cert: b(user['client-certificate-data']), key: b(user['client-key-data']), server: new URL(cluster.server) };
-}
-
 export async function startStreamProxy(context: string): Promise<StreamProxy> {
   const up = credsFor(context);
-  const dir = mkdtempSync(`${tmpdir()}/dd-proxy-`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=127.0.0.1'], {
-    stdio: 'ignore',
-  });
-  const tls = { key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`) };
+  const { dir, key, cert } = selfSigned('dd-proxy-');
+  const tls = { key, cert };
   const upstreamTls = { ca: up.ca, cert: up.cert, key: up.key };
   const pairs = new Set<{ down: WebSocket; up: WebSocket }>();
   const sockets = new Set<Socket>();

@@ -1,11 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest, type Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
-import { tmpdir } from 'node:os';
-import { KUBECTL, KUBECONFIG } from './helpers.js';
+import { credsFor, selfSigned } from './relay-tls.js';
 
 /**
  * A man-in-the-middle in front of the real API server that speaks the exec
@@ -44,27 +42,6 @@ export interface V4Relay {
   close(): Promise<void>;
 }
 
-interface Creds {
-  ca: Buffer;
-  cert: Buffer;
-  key: Buffer;
-  server: URL;
-}
-
-function credsFor(context: string): Creds {
-  const cfg = JSON.parse(execFileSync(KUBECTL, ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', KUBECONFIG], { encoding: 'utf8' })) as {
-    contexts: Array<{ name: string; context: { cluster: string; user: string } }>;
-    clusters: Array<{ name: string; cluster: { server: string; 'certificate-authority-data': string } }>;
-    users: Array<{ name: string; user: { 'client-certificate-data': string; 'client-key-data': string } }>;
-  };
-  const ctx = cfg.contexts.find((c) => c.name === context)?.context;
-  const cluster = cfg.clusters.find((c) => c.name === ctx?.cluster)?.cluster;
-  const user = cfg.users.find((u) => u.name === ctx?.user)?.user;
-  if (!ctx || !cluster || !user) throw new Error(`no context ${context} in ${KUBECONFIG}`);
-  const b = (s: string) => Buffer.from(s, 'base64');
-  return { ca: b(cluster['certificate-authority-data']), cert: b(user['client-certificate-data']), key: b(user['client-key-data']), server: new URL(cluster.server) };
-}
-
 const list = (v: string | string[] | undefined): string[] =>
   (Array.isArray(v) ? v.join(',') : (v ?? ''))
     .split(',')
@@ -73,11 +50,8 @@ const list = (v: string | string[] | undefined): string[] =>
 
 export async function startV4Relay(mode: RelayMode, context = 'admin'): Promise<V4Relay> {
   const up = credsFor(context);
-  const dir = mkdtempSync(`${tmpdir()}/dd-v4relay-`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=127.0.0.1'], {
-    stdio: 'ignore',
-  });
-  const tls = { key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`) };
+  const { dir, key, cert } = selfSigned('dd-v4relay-');
+  const tls = { key, cert };
   const upstreamTls = { ca: up.ca, cert: up.cert, key: up.key };
   const seen: UpgradeSeen[] = [];
   const sockets = new Set<Duplex>();
