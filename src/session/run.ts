@@ -18,6 +18,7 @@ import { openSession } from './open.js';
 import { printPlan } from './output.js';
 import { ReplayableInput } from './replay-input.js';
 import { IdentityMismatch, startDebugger } from './start.js';
+import { keeperReportAfterRefusal } from './stopped-debugger.js';
 import { readWarm, warmFile, warmKey, writeWarm, type WarmEntry } from './warm-cache.js';
 
 export interface RunIO {
@@ -203,6 +204,8 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
         ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, planFor('attach', psaLevel), planFor, emit, timed));
         continue;
       }
+      // A refused exec may hide the keeper's report (stopped-debugger.ts).
+      if (!(err instanceof IdentityMismatch) && plan.mode === 'exec') err = (await keeperReportAfterRefusal(kube, ns, plan.pod, container, plan.target.container, err)) ?? err;
       if (!(err instanceof IdentityMismatch)) {
         if (mayBeTargetGone(err)) await throwIfTargetGone(kube, pod, plan);
         throw err;
