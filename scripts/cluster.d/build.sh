@@ -47,6 +47,11 @@ kube_ldflags() {
 
 ensure_kube_binaries() {
   local want=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl) missing=() b
+  # A version cluster may borrow a binary its version cannot build (versions.sh).
+  for b in ${KUBE_BORROWED:-}; do
+    [[ -x $BIN/$b ]] || die "$b: the default cluster's binary is needed (scripts/cluster up first)"
+    mkdir -p "$KBIN" && ln -sfn "$BIN/$b" "$KBIN/$b"
+  done
   for b in "${want[@]}"; do [[ -x $KBIN/$b ]] || missing+=("$b"); done
   ((${#missing[@]} == 0)) && return 0
   log "building ${missing[*]} v$KUBE_VERSION (cold: about 10 minutes on 2 cores)"
