@@ -15,7 +15,10 @@ const pod = uniq('userns');
 // must be under /run, which holds for a containerd started by this checkout's
 // scripts/cluster; one started before keeps /root/... until down and up.
 const runState = `/run/distroless-debug/${STATE.split('/').pop()}/containerd/io.containerd.runtime.v2.task`;
-const here = KUBERNETES === undefined && existsSync(runState);
+// Opt-in (DD_TEST_USERNS=1) until it has passed once on this kind of machine:
+// the cause of the old failure is fixed and proven with runc alone, but no
+// hostUsers: false pod has run through the kubelet here yet (docs/cluster.md).
+const here = KUBERNETES === undefined && existsSync(runState) && process.env.DD_TEST_USERNS === '1';
 
 beforeAll(async () => {
   if (!here) return;
