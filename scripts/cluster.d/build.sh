@@ -58,6 +58,13 @@ ensure_kube_binaries() {
   mkdir -p "$KUBE_BUILD" "$KBIN"
   sed -e "s/@KUBE_VERSION@/$KUBE_VERSION/; s/@STAGING_VERSION@/$STAGING_VERSION/" \
     "$HERE/kube-go.mod.in" >"$KUBE_BUILD/go.mod"
+  # Every staging module of this version (newer releases add some, e.g.
+  # k8s.io/streaming in 1.37), mapped to its published twin.
+  local gomod m
+  gomod=$(cd /tmp && go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  for m in $(grep -oE 'k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | cut -d' ' -f1); do
+    grep -qP "^\t\Q$m\E => " "$KUBE_BUILD/go.mod" || sed -i "s#^replace (#replace (\n\t$m => $m v$STAGING_VERSION#" "$KUBE_BUILD/go.mod"
+  done
   # Staging modules the proxy lacks at this version (versions.sh): MODULE=VERSION.
   local r
   for r in ${KUBE_EXTRA_REPLACE:-}; do
