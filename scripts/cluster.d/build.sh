@@ -47,12 +47,24 @@ kube_ldflags() {
 
 ensure_kube_binaries() {
   local want=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl) missing=() b
+  # A version cluster may borrow a binary its version cannot build (versions.sh).
+  for b in ${KUBE_BORROWED:-}; do
+    [[ -x $BIN/$b ]] || die "$b: the default cluster's binary is needed (scripts/cluster up first)"
+    mkdir -p "$KBIN" && ln -sfn "$BIN/$b" "$KBIN/$b"
+  done
   for b in "${want[@]}"; do [[ -x $KBIN/$b ]] || missing+=("$b"); done
   ((${#missing[@]} == 0)) && return 0
   log "building ${missing[*]} v$KUBE_VERSION (cold: about 10 minutes on 2 cores)"
   mkdir -p "$KUBE_BUILD" "$KBIN"
   sed -e "s/@KUBE_VERSION@/$KUBE_VERSION/; s/@STAGING_VERSION@/$STAGING_VERSION/" \
     "$HERE/kube-go.mod.in" >"$KUBE_BUILD/go.mod"
+  # Every staging module of this version (newer releases add some, e.g.
+  # k8s.io/streaming in 1.37), mapped to its published twin.
+  local gomod m
+  gomod=$(cd /tmp && go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  for m in $(grep -oE 'k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | cut -d' ' -f1); do
+    grep -qP "^\t\Q$m\E => " "$KUBE_BUILD/go.mod" || sed -i "s#^replace (#replace (\n\t$m => $m v$STAGING_VERSION#" "$KUBE_BUILD/go.mod"
+  done
   # Staging modules the proxy lacks at this version (versions.sh): MODULE=VERSION.
   local r
   for r in ${KUBE_EXTRA_REPLACE:-}; do

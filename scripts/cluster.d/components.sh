@@ -30,7 +30,9 @@ write_configs() {
   local mirror="http://$HOST_IP:${REGISTRY_ADDR##*:}" reg
   # docker.io and registry.k8s.io resolve to the local registry: the plugin's
   # default BusyBox and the kubelet's pause image are served from here.
-  for reg in docker.io registry.k8s.io "$REGISTRY_ADDR"; do
+  # 127.0.0.1:5000 is the name in the fixtures' and tests' pod specs, also on a
+  # version cluster whose registry listens elsewhere.
+  for reg in docker.io registry.k8s.io "$REGISTRY_ADDR" 127.0.0.1:5000; do
     mkdir -p "$STATE/containerd/certs.d/$reg"
     cat >"$STATE/containerd/certs.d/$reg/hosts.toml" <<EOF
 server = "$mirror"

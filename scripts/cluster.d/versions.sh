@@ -21,6 +21,10 @@ declare -A KUBE_PINS=([1.29]=1.29.6 [1.37]=1.37.2)
 # the `providerless` build tag leaves out) likewise.
 declare -A KUBE_REPLACE=([1.29]="k8s.io/endpointslice=v0.30.4 k8s.io/kube-controller-manager=v0.30.4 k8s.io/legacy-cloud-providers=v0.30.4")
 declare -A KUBE_TAGS=([1.29]=providerless)
+# ...and even so, v1.29.6's kube-controller-manager does not compile against
+# k8s.io/endpointslice v0.30.4 (corev1.ServiceTrafficDistributionPreferClose is
+# 1.30 API): that cluster borrows the default cluster's controller-manager.
+declare -A KUBE_BORROW=([1.29]=kube-controller-manager)
 
 resolve_kube_version() {
   local want=$1 minor
@@ -46,6 +50,7 @@ apply_kubernetes_version() {
   STAGING_VERSION=0.$minor.$patch
   KUBE_EXTRA_REPLACE=${KUBE_REPLACE[1.$minor]:-}
   KUBE_BUILD_TAGS=${KUBE_TAGS[1.$minor]:-}
+  KUBE_BORROWED=${KUBE_BORROW[1.$minor]:-}
   # Two cores shared with whoever is testing on the default cluster.
   KUBE_BUILD_NICE="nice -n 15"
   KBIN=$CACHE/kube-$KUBE_VERSION/bin

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// scripts/test compat [--only ID[,ID...]] [--list] [VITEST ARGS...]
+// scripts/test compat [--only ID[,ID...]] [--list] [--render] [VITEST ARGS...]
 //
 // Runs the end-to-end suite against each cluster configuration in turn and
 // writes docs/compatibility.md (and the raw results, docs/compatibility.json,
@@ -65,6 +65,7 @@ function parseArgs(argv) {
     if (a === '--only') only = argv[++i]?.split(',');
     else if (a.startsWith('--only=')) only = a.slice(7).split(',');
     else if (a === '--list') only = [];
+    else if (a === '--render') continue;
     else rest.push(a);
   }
   return { only, rest };
@@ -183,6 +184,11 @@ function render(results) {
 const { only, rest } = parseArgs(process.argv.slice(2));
 const jsonPath = join(repo, 'docs/compatibility.json');
 const results = existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : {};
+if (process.argv.includes('--render')) {
+  // Only rewrite docs/compatibility.md from docs/compatibility.json.
+  writeFileSync(join(repo, 'docs/compatibility.md'), `${render(results)}\n`);
+  process.exit(0);
+}
 if (only && only.length === 0) {
   for (const c of CONFIGS) console.log(`${c.id}\t${Object.entries(c.env).map(([k, v]) => `${k}=${v}`).join(' ') || '(default)'}`);
   process.exit(0);

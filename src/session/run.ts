@@ -20,6 +20,7 @@ import { openSession } from './open.js';
 import { printPlan } from './output.js';
 import { ReplayableInput } from './replay-input.js';
 import { IdentityMismatch, startDebugger } from './start.js';
+import { keeperReportAfterRefusal } from './stopped-debugger.js';
 import { readWarm, warmFile, warmKey, writeWarm, type WarmEntry } from './warm-cache.js';
 import { foreignDebuggerLine, recordTime, type DebuggerRecord } from '../record/record.js';
 import { whoAmI } from '../record/whoami.js';
@@ -299,6 +300,8 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
         ({ plan, psaLevel } = await checkBeforeCreate(kube, ns, options, planFor('attach', psaLevel), planFor, emit, timed, hooks));
         continue;
       }
+      // A refused exec may hide the keeper's report (stopped-debugger.ts).
+      if (!(err instanceof IdentityMismatch) && plan.mode === 'exec') err = (await keeperReportAfterRefusal(kube, ns, plan.pod, container, plan.target.container, err)) ?? err;
       if (!(err instanceof IdentityMismatch)) {
         if (mayBeTargetGone(err)) await throwIfTargetGone(kube, pod, plan);
         throw err;

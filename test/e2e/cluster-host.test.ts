@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KUBECONFIG, REPO } from './helpers.js';
+import { KUBECONFIG, KUBERNETES, REPO } from './helpers.js';
 
 // scripts/cluster shares the machine with whatever else runs on it: it must
 // act only on what it started. These run its own shell functions against the
@@ -56,10 +56,13 @@ describe('scripts/cluster on a shared host', () => {
   it("someone else's etcd, registry and API server on the ports: refused by name, not taken for healthy", () => {
     // The running cluster is "someone else" to a second state directory.
     const state = tempState();
+    // A version cluster (DD_KUBERNETES, scripts/cluster.d/versions.sh) has its own ports.
+    const minor = KUBERNETES === undefined ? undefined : Number(/^v?1\.(\d+)/.exec(KUBERNETES)?.[1]);
+    const base = minor === undefined ? undefined : 20000 + 100 * minor;
     const cases = [
-      ['start_etcd', 2379, 'etcd', 'etcd'],
-      ['start_registry', 5000, 'registry', 'docker-registry'],
-      ['start_apiserver', 6443, 'kube-apiserver', 'kube-apiserver'],
+      ['start_etcd', base === undefined ? 2379 : base + 79, 'etcd', 'etcd'],
+      ['start_registry', base === undefined ? 5000 : base + 50, 'registry', 'docker-registry'],
+      ['start_apiserver', base === undefined ? 6443 : base + 43, 'kube-apiserver', 'kube-apiserver'],
     ] as const;
     for (const [fn, port, component, comm] of cases) {
       const r = cluster(state, fn);

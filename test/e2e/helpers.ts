@@ -86,6 +86,15 @@ const restrictedContainerSC = {
  */
 export const TEST_NODE = process.env.DD_TEST_NODE || undefined;
 export const NODE_LABEL = 'dd.test/node';
+/**
+ * How the plugin names the identity of a target without securityContext: the
+ * runtime's report (containerd 2.x fills status.containerStatuses[].user),
+ * or, on the containerd 1.7 node, which reports none, the image config's User.
+ */
+const kubeMinor = KUBERNETES === undefined ? undefined : Number(/^v?1\.(\d+)/.exec(KUBERNETES)?.[1]);
+/** status.containerStatuses[].user is filled from 1.33 (SupplementalGroupsPolicy beta, on by default). */
+export const IMAGE_IDENTITY_SOURCE =
+  TEST_NODE === 'containerd17' || (kubeMinor !== undefined && kubeMinor < 33) ? "the image's User" : "the target's process identity reported by the runtime";
 
 /** A pod spec with the placement DD_TEST_NODE asks for merged in (its own nodeSelector and tolerations kept). */
 export function pinned(spec: Record<string, unknown>, node: string | undefined = TEST_NODE): Record<string, unknown> {

@@ -79,7 +79,7 @@ beforeAll(async () => {
       privatePod(`config-${tag}`, `${reg.token}/${reg.repository}:${tag}`, 'token-cred'),
       privatePod(`unreach-${tag}`, `${reg.basic}/${reg.repository}:${tag}`, 'basic-cred'),
       privatePod(`nocred-${tag}`, `${reg.token}/${reg.repository}:${tag}`, 'token-cred'),
-    ]),
+    ]).concat([privatePod('setuid', `${reg.basic}/${reg.repository}:setuid`, 'basic-cred')]),
   );
 }, 300_000);
 
@@ -185,5 +185,23 @@ describe.runIf(SECOND_NODE)('without the image config: the 65532 guess and the k
     const r = await plugin(['-n', ns, name, '--no-pull-secrets', '-v', ...PROBE], { env: { DOCKER_CONFIG: noCreds } });
     expect(r.stderr).toMatch(/image user of 127\.0\.0\.1:5003\/private\/app@sha256:[0-9a-f]{64}: unknown, .*no docker config has credentials for 127\.0\.0\.1:5003/);
     await expectGuessAndCorrection(name, tag, r, before);
+  });
+});
+
+describe.runIf(SECOND_NODE)('a target that drops root after start, on the containerd 1.7 node', () => {
+  // The image says root; the keeper finds 1001 and exits at once. containerd
+  // 1.7 reports that short run, so the session's exec meets a stopped
+  // container ("container not found"): the plugin must still read the
+  // keeper's report and start the corrected debugger (it exited 74 before).
+  it('the image config says root, the keeper corrects to 1001:1001, two debuggers', async () => {
+    const name = pods.get('setuid')!;
+    const before = await snapshot(name);
+    const r = await plugin(['-n', ns, name, ...PROBE], { env: { DOCKER_CONFIG: noCreds } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').slice(0, 3)).toEqual(['1001', '1001', 'secret of the setuid fixture']);
+    expect(r.stderr).toContain("debugger runs as uid 0 gid 0 (the image's User)");
+    expect(r.stderr).toContain('the target runs as uid 1001 gid 1001, not 0:0; starting a corrected debugger');
+    expect(await ephemeralNames(ns, name)).toHaveLength(2);
+    expect(unchangedPart(await snapshot(name))).toEqual(unchangedPart(before));
   });
 });

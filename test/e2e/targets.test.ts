@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appImage, createPod, deletePod, ephemeralNames, getPod, kubectl, plugin, uniq } from './helpers.js';
+import { appImage, createPod, deletePod, ephemeralNames, getPod, IMAGE_IDENTITY_SOURCE, kubectl, plugin, uniq } from './helpers.js';
 
 // The target shapes users meet, each through the real executable.
 const ns = 'demo';
@@ -53,7 +53,7 @@ describe('targets', () => {
     const r = await plugin(['-n', ns, pods.nonroot, '--', 'sh', '-c', probe]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('id=65532:65532 pwd=/proc/1/root root=/proc/1/root pid=1\nnonroot\nsecret of the nonroot fixture\n');
-    expect(r.stderr).toContain('uid 65532 gid 65532 (the target\'s process identity reported by the runtime), profile restricted');
+    expect(r.stderr).toContain(`uid 65532 gid 65532 (${IMAGE_IDENTITY_SOURCE}), profile restricted`);
     const pod = await getPod(ns, pods.nonroot);
     expect(pod.spec.ephemeralContainers?.[0]?.securityContext).toEqual({
       allowPrivilegeEscalation: false,
@@ -90,7 +90,7 @@ describe('targets', () => {
     const r = await plugin(['-n', ns, pods.setuid, '--', 'sh', '-c', probe]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('id=1001:1001 pwd=/proc/1/root root=/proc/1/root pid=1\nsetuid\nsecret of the setuid fixture\n');
-    expect(r.stderr).toContain('debugger runs as uid 0 gid 0 (the target\'s process identity reported by the runtime)');
+    expect(r.stderr).toContain(`debugger runs as uid 0 gid 0 (${IMAGE_IDENTITY_SOURCE})`);
     expect(r.stderr).toContain('warning: the target runs as uid 1001 gid 1001, not 0:0; starting a corrected debugger');
     const names = (await ephemeralNames(ns, pods.setuid)).filter((n) => n.startsWith('distroless-debug-'));
     expect(names).toHaveLength(2);

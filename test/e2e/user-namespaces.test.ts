@@ -1,28 +1,34 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPod, deletePod, ephemeralNames, kubectl, KUBERNETES, plugin, uniq } from './helpers.js';
+import { createPod, deletePod, ephemeralNames, kubectl, KUBERNETES, plugin, STATE, uniq } from './helpers.js';
 
 // A pod with hostUsers: false runs in its own user namespace: its root is a
 // mapped, unprivileged host UID. It failed to start on this machine until
 // containerd's state moved out of /root (docs/cluster.md, "User namespaces").
 // The debugger joins the pod's user namespace too, so the identity rules of
 // the kernel (docs/design.md) hold inside it unchanged.
-const NODE = 'containerd17';
 const ns = 'demo';
 const pod = uniq('userns');
 
-// On the second node of the default cluster (its containerd keeps its state
-// under /run from the start); a version cluster has no second node.
-const here = KUBERNETES === undefined;
+// On the default node: containerd 2.x (1.7 on the second node does not
+// support user namespaces; the kubelet refuses such pods there). Its state
+// must be under /run, which holds for a containerd started by this checkout's
+// scripts/cluster; one started before keeps /root/... until down and up.
+const runState = `/run/distroless-debug/${STATE.split('/').pop()}/containerd/io.containerd.runtime.v2.task`;
+// Opt-in (DD_TEST_USERNS=1) until it has passed once on this kind of machine:
+// the cause of the old failure is fixed and proven with runc alone, but no
+// hostUsers: false pod has run through the kubelet here yet (docs/cluster.md).
+const here = KUBERNETES === undefined && existsSync(runState) && process.env.DD_TEST_USERNS === '1';
 
 beforeAll(async () => {
   if (!here) return;
-  await createPod({ namespace: ns, name: pod, node: NODE, spec: { hostUsers: false } });
+  await createPod({ namespace: ns, name: pod, node: '', spec: { hostUsers: false } });
 }, 300_000);
 afterAll(async () => {
   if (here) await deletePod(ns, pod);
 });
 
-describe.runIf(here)('a pod with hostUsers: false', () => {
+describe.runIf(here)('a pod with hostUsers: false (default node)', () => {
   it('runs in its own user namespace', async () => {
     const hostUsers = await kubectl(['-n', ns, 'get', 'pod', pod, '-o', 'jsonpath={.spec.hostUsers} {.status.phase}']);
     expect(hostUsers).toBe('false Running');

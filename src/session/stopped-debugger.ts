@@ -1,0 +1,32 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { StreamRefusedError } from '../errors.js';
+import type { KubeClient } from '../kube/rest.js';
+import { parseMismatch } from '../plan/scripts.js';
+import { IdentityMismatch } from './start.js';
+
+/**
+ * The keeper of a fresh debugger that cannot open the target's root reports
+ * the target's identity and exits at once. The status watch may have seen it
+ * running first (containerd 1.7 reports the short run), and the session's
+ * exec then lands on a stopped container: "container not found". That refusal
+ * hides the keeper's report, which the debugger's status still holds (it
+ * lags the exit by up to a PLEG period): read it, for up to `waitMs`.
+ */
+export async function keeperReportAfterRefusal(kube: KubeClient, ns: string, pod: string, container: string, target: string, err: unknown, waitMs = 3000): Promise<IdentityMismatch | undefined> {
+  if (!(err instanceof StreamRefusedError) || !/container not found|not running|stopped state/i.test(err.message)) return undefined;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const current = await kube.get<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}`).catch(() => undefined);
+    // A target that is not running is another story (target-gone.ts), told at once.
+    const targetState = current?.status?.containerStatuses?.find((s) => s.name === target)?.state;
+    if (current && !targetState?.running) return undefined;
+    const state = current?.status?.ephemeralContainerStatuses?.find((s) => s.name === container)?.state;
+    if (state?.terminated) {
+      const mismatch = parseMismatch(state.terminated.message);
+      return mismatch && current ? new IdentityMismatch(mismatch, current) : undefined;
+    }
+    // "running" may be stale for a PLEG period after the exit: keep looking until the deadline.
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
