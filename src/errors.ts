@@ -121,3 +121,7 @@ export class PathKindError extends DebugError {
 export class CopyFailedError extends DebugError {
   readonly code = 'copyFailed';
 }
+/** --warnings-as-errors: the API server sent warnings during the run (78, as other API server answers). */
+export class WarningsAsErrorsError extends DebugError {
+  readonly code = 'api';
+}

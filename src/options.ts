@@ -45,6 +45,8 @@ export interface Options {
   copyTo?: string;
   /** --rm: delete the --copy-to copy when the session ends. */
   rm?: boolean;
+  /** kubectl's --warnings-as-errors: API server warnings fail the run after it (exit 78). */
+  warningsAsErrors?: boolean;
   /** Said once under -v: kubectl flags that were accepted but cannot apply to a plugin. */
   notes?: string[];
 }

@@ -71,7 +71,8 @@ Cluster (as kubectl):
       --client-key FILE, --insecure-skip-tls-verify, --tls-server-name NAME,
       --username NAME, --password P
                               override the kubeconfig's entries as in kubectl
-      --cache-dir, --disable-compression, --warnings-as-errors, --match-server-version,
+      --warnings-as-errors    the API server's warnings (shown as they come) fail the run: exit 78
+      --cache-dir, --disable-compression, --match-server-version,
       --log-flush-frequency, --vmodule, --profile-output, --kuberc
                               accepted for kubectl compatibility; no effect (-v says why)
   HTTPS_PROXY, HTTP_PROXY, NO_PROXY and kubeconfig proxy-url apply as in kubectl; inside a pod

@@ -36,7 +36,6 @@ const INAPPLICABLE: Readonly<Record<string, string>> = {
   'log-flush-frequency': 'the plugin has no buffered klog output',
   vmodule: 'the plugin has no per-file log levels; -v shows its details',
   'profile-output': "kubectl's profiling does not apply to the plugin",
-  'warnings-as-errors': 'the plugin does not relay API server warnings, so there are none to turn into errors',
   kuberc: "kuberc preferences apply to kubectl's own commands, not to plugins",
 };
 
@@ -63,7 +62,7 @@ export function checkNamespace(ns: string | undefined): void {
 }
 
 /** Validates and converts; `notes` are said once under -v (flags accepted that cannot apply). */
-export function kubeconfigFlags(raw: KubeRaw): { kube: KubeconfigFlags; notes: string[] } {
+export function kubeconfigFlags(raw: KubeRaw): { kube: KubeconfigFlags; notes: string[]; warningsAsErrors: boolean } {
   checkNamespace(raw.namespace);
   // Checked here so that a bad value fails before anything else; the connection parses it again.
   if (raw.requestTimeout !== undefined) parseRequestTimeout(raw.requestTimeout);
@@ -97,5 +96,5 @@ export function kubeconfigFlags(raw: KubeRaw): { kube: KubeconfigFlags; notes: s
   for (const [name, why] of Object.entries(INAPPLICABLE)) {
     if (k[name] !== undefined) notes.push(`--${name} is accepted for kubectl compatibility and has no effect: ${why}`);
   }
-  return { kube, notes };
+  return { kube, notes, warningsAsErrors: k['warnings-as-errors'] === true };
 }

@@ -194,10 +194,11 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
   const fromFlag = raw.image !== undefined;
   const image = raw.image ?? (env.DISTROLESS_DEBUG_IMAGE || DEFAULT_IMAGE);
   checkImage(image, fromFlag);
-  const { kube, notes } = kubeconfigFlags(raw);
+  const { kube, notes, warningsAsErrors } = kubeconfigFlags(raw);
   checkCopyTo(raw, dryRun);
   return {
     ...(notes.length > 0 ? { notes } : {}),
+    ...(warningsAsErrors ? { warningsAsErrors: true } : {}),
     ref,
     command: raw.command,
     container: raw.container,

@@ -70,7 +70,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'password', value: none, description: 'basic authentication password' },
   { name: 'cache-dir', value: { kind: 'file' }, description: 'accepted for kubectl compatibility' },
   { name: 'disable-compression', description: 'accepted for kubectl compatibility' },
-  { name: 'warnings-as-errors', description: 'accepted for kubectl compatibility' },
+  { name: 'warnings-as-errors', description: "the API server's warnings fail the run" },
   { name: 'match-server-version', description: 'accepted for kubectl compatibility' },
   { name: 'log-flush-frequency', value: none, description: 'accepted for kubectl compatibility' },
   { name: 'vmodule', value: none, description: 'accepted for kubectl compatibility' },

@@ -1,4 +1,5 @@
 import { formatDuration } from '../duration.js';
+import { parseWarnings } from './warnings.js';
 import { ConnectionLostError } from '../errors.js';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
@@ -65,6 +66,8 @@ export class KubeClient {
   constructor(
     readonly conn: ClusterConnection,
     private readonly log: Logger = () => {},
+    /** The API server's warnings (Warning headers), each answer's in turn. */
+    private readonly warn: (texts: string[]) => void = () => {},
   ) {}
 
   url(path: string, query?: Record<string, string | undefined>): URL {
@@ -247,6 +250,8 @@ export class KubeClient {
       const req = https.request(url, { ...opts, method, headers, ...(signal ? { signal } : {}) }, (res) => {
         clearTimeout(silence);
         this.log(`${method} ${url.pathname}${url.search} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
+        const warnings = parseWarnings(res.headers.warning);
+        if (warnings.length > 0) this.warn(warnings);
         resolve(res);
       });
       if (silentMs !== undefined) {

@@ -1,4 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { WarningLog } from '../kube/warnings.js';
 import type { Options } from '../options.js';
 import { ApiError, ConnectionLostError, DebuggerFailedError, ForbiddenError, NotFoundError, NotRunningError, StreamRefusedError, TargetUnreachableError } from '../errors.js';
 import { loadConnection, redactHeaders, type ClusterConnection } from '../kubeconfig/load.js';
@@ -40,6 +41,8 @@ export interface RunIO {
 export interface RunClient {
   conn: ClusterConnection;
   kube: KubeClient;
+  /** The API server's warnings so far (shown as they come; --warnings-as-errors counts them). */
+  warnings: WarningLog;
 }
 
 type Timed = <T>(phase: string, f: () => Promise<T>) => Promise<T>;
@@ -68,7 +71,8 @@ export async function connect(options: Options, io: RunIO, timed: Timed): Promis
     const headers = (await conn.requestOptions()).headers;
     if (headers) emit({ kind: 'debug', text: `request headers ${JSON.stringify(redactHeaders(headers as Record<string, unknown>))}` });
   }
-  return { conn, kube: new KubeClient(conn, (line) => emit({ kind: 'debug', text: line })) };
+  const warnings = new WarningLog((text) => emit({ kind: 'warn', text: `the API server warns: ${text}` }));
+  return { conn, kube: new KubeClient(conn, (line) => emit({ kind: 'debug', text: line }), (texts) => warnings.add(texts)), warnings };
 }
 
 /** One debugging session, start to end. Returns the exit code. */
@@ -85,7 +89,10 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient, 
   // --record: the file is made first, so a path that cannot be written fails before anything changes.
   const recorder = options.record && options.dryRun === 'none' ? startRecording(options, io) : undefined;
   try {
-    return await debugWith(options, io, timed, client, hooks);
+    const active = client ?? (await connect(options, io, timed));
+    const code = await debugWith(options, io, timed, active, hooks);
+    active.warnings.failIfAsked(options.warningsAsErrors === true);
+    return code;
   } finally {
     recorder?.close();
   }
@@ -108,13 +115,13 @@ function startRecording(options: Options, io: RunIO): SessionRecorder {
   return recorder;
 }
 
-async function debugWith(options: Options, io: RunIO, timed: Timed, client: RunClient | undefined, hooks: RunHooks): Promise<number> {
+async function debugWith(options: Options, io: RunIO, timed: Timed, client: RunClient, hooks: RunHooks): Promise<number> {
   const { emit } = io;
-  const { conn, kube } = client ?? (await connect(options, io, timed));
+  const { conn, kube } = client;
   const ns = conn.namespace;
   if (options.copyTo !== undefined) {
     const { runCopyTo } = await import('./copy-to.js');
-    return runCopyTo(options, io, { conn, kube });
+    return runCopyTo(options, io, client);
   }
 
   emit({ kind: 'step', text: `Finding ${options.ref.kind === 'pod' ? 'pod' : options.ref.kind} ${options.ref.name}` });

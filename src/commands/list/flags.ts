@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import type { KubeconfigFlags } from '../../kubeconfig/load.js';
 import { KUBE_BOOLEAN_FLAGS, KUBE_SHORT, KUBE_STRING_FLAGS, KUBECTL_GLOBALS, kubeconfigFlags } from '../../cli/kube-flags.js';
 import { verbosityAt } from '../../cli/verbosity.js';
+import { WarningLog } from '../../kube/warnings.js';
 
 /**
  * The flags `list` and `stop` share with every kubectl command (kubeconfig,
@@ -23,6 +24,7 @@ export interface ParsedFlags {
   kube: KubeconfigFlags;
   /** Said once under -v: kubectl flags accepted that cannot apply. */
   notes: string[];
+  warningsAsErrors: boolean;
   verbose: boolean;
 }
 
@@ -86,7 +88,7 @@ export function parseFlags(argv: string[], spec: FlagSpec, command: string): Par
     if (v !== undefined) kubectlFlags[name] = v;
   }
   const groups = parsed['as-group'];
-  const { kube, notes } = kubeconfigFlags({
+  const { kube, notes, warningsAsErrors } = kubeconfigFlags({
     kubeconfig: str.get('kubeconfig'),
     context: str.get('context'),
     cluster: str.get('cluster'),
@@ -97,5 +99,12 @@ export function parseFlags(argv: string[], spec: FlagSpec, command: string): Par
     requestTimeout: str.get('request-timeout'),
     kubectlFlags,
   });
-  return { positional: parsed._.map(String), strings: str, booleans: bool, kube, notes, verbose: bool.has('verbose') };
+  return { positional: parsed._.map(String), strings: str, booleans: bool, kube, notes, warningsAsErrors, verbose: bool.has('verbose') };
+}
+
+/** The API server's warnings for a subcommand: on stderr as they come (not with -q), once each. */
+export function apiWarnings(io: { stderr: { write(s: string): unknown } }, quiet: boolean): WarningLog {
+  return new WarningLog((text) => {
+    if (!quiet) io.stderr.write(`distroless-debug: warning: the API server warns: ${text}\n`);
+  });
 }

@@ -5,7 +5,8 @@ import { KubeClient } from '../../kube/rest.js';
 import { outputRecycler } from '../../stream/memory.js';
 import { execCapture, inParallel } from './exec.js';
 import { DEFAULT_CHUNK, podPages, type Scope } from './fetch.js';
-import { parseFlags } from './flags.js';
+import { apiWarnings, parseFlags, type ParsedFlags } from './flags.js';
+import type { WarningLog } from '../../kube/warnings.js';
 import { parseProbe, probeScript } from './idle.js';
 import { compareRows, rowsOf, type DebuggerRow } from './rows.js';
 import { OTHER_TOOL, renderTable, stateCell, type Activity } from './table.js';
@@ -41,6 +42,13 @@ export type ListFormat = 'table' | 'wide' | 'json' | 'yaml';
 
 export async function run(argv: string[], io: MainIO): Promise<number> {
   const f = parseFlags(argv, SPEC, 'list');
+  const warnings = apiWarnings(io, f.booleans.has('quiet'));
+  const code = await listWith(f, io, warnings);
+  warnings.failIfAsked(f.warningsAsErrors);
+  return code;
+}
+
+async function listWith(f: ParsedFlags, io: MainIO, warnings: WarningLog): Promise<number> {
   if (f.booleans.has('help')) {
     io.stdout.write(LIST_HELP);
     return 0;
@@ -64,7 +72,7 @@ export async function run(argv: string[], io: MainIO): Promise<number> {
   if (f.verbose) for (const note of f.notes) io.stderr.write(`${note}\n`);
   const conn = await loadConnection(f.kube, io.env);
   const log = f.verbose ? (line: string) => io.stderr.write(`${line}\n`) : undefined;
-  const kube = new KubeClient(conn, log);
+  const kube = new KubeClient(conn, log, (t) => warnings.add(t));
   const ns = conn.namespace;
   const scope: Scope = podArg !== undefined ? { kind: 'pod', namespace: ns, pod: podArg } : all ? { kind: 'all' } : { kind: 'namespace', namespace: ns };
 

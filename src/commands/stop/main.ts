@@ -11,7 +11,8 @@ import { recordTime } from '../../record/record.js';
 import { whoAmI } from '../../record/whoami.js';
 import { execCapture, inParallel } from '../list/exec.js';
 import { podPages, type Scope } from '../list/fetch.js';
-import { parseFlags } from '../list/flags.js';
+import { apiWarnings, parseFlags, type ParsedFlags } from '../list/flags.js';
+import type { WarningLog } from '../../kube/warnings.js';
 import { compareRows, rowsOf, type DebuggerRow } from '../list/rows.js';
 
 export const STOP_HELP = `End running debuggers now, instead of waiting for their idle timeout.
@@ -58,6 +59,13 @@ type Outcome =
 export async function run(argv: string[], io: MainIO): Promise<number> {
   // A bare --dry-run is a boolean here (there is no server side to it).
   const f = parseFlags(argv.map((a) => (a === '--dry-run' ? '--dry-run=client' : a)), SPEC, 'stop');
+  const warnings = apiWarnings(io, f.booleans.has('quiet'));
+  const code = await stopWith(f, io, warnings);
+  warnings.failIfAsked(f.warningsAsErrors);
+  return code;
+}
+
+async function stopWith(f: ParsedFlags, io: MainIO, warnings: WarningLog): Promise<number> {
   if (f.booleans.has('help')) {
     io.stdout.write(STOP_HELP);
     return 0;
@@ -85,7 +93,7 @@ export async function run(argv: string[], io: MainIO): Promise<number> {
 
   if (f.verbose) for (const note of f.notes) io.stderr.write(`${note}\n`);
   const conn = await loadConnection(f.kube, io.env);
-  const kube = new KubeClient(conn, f.verbose ? (line) => io.stderr.write(`${line}\n`) : undefined);
+  const kube = new KubeClient(conn, f.verbose ? (line) => io.stderr.write(`${line}\n`) : undefined, (t) => warnings.add(t));
   const ns = conn.namespace;
   const scope: Scope = pod !== undefined ? { kind: 'pod', namespace: ns, pod } : allNs ? { kind: 'all' } : { kind: 'namespace', namespace: ns };
 

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { WarningLog } from '../../../src/kube/warnings.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotRunningError } from '../../../src/errors.js';
@@ -64,7 +65,7 @@ async function run(p: V1Pod, over: Partial<Options> = {}) {
     emit: (e: ProgressEvent) => events.push(e),
     random: () => 0,
   };
-  const result = runDebug(options(over), io, { conn, kube: new KubeClient(conn) });
+  const result = runDebug(options(over), io, { conn, kube: new KubeClient(conn), warnings: new WarningLog(() => {}) });
   return { result, out: () => out, events, seen: server.seen };
 }
 
