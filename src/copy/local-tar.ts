@@ -52,6 +52,12 @@ const MODE_BITS = 0o777;
 const IO_CHUNK = 256 << 10;
 /** Files up to this size are read in one go (5,000 small files: one read each instead of a stream). */
 const SMALL_FILE = 256 << 10;
+/**
+ * The archive goes up in writes of about this size: tar-stream hands out each
+ * header, body and padding as its own buffer, and every buffer would become
+ * its own WebSocket frame (5,000 small files: 15,000 frames of 512 bytes).
+ */
+const SEND_CHUNK = 64 << 10;
 /** The placeholder top for a copy of the app's whole root (linkStaysInside needs one). */
 const ROOT_TOP = '';
 
@@ -471,9 +477,29 @@ export async function localPacker(src: string, warn: (line: string) => void): Pr
     pack.finalize();
   };
   void write().catch((err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))));
-  return { name, kind: st.isDirectory() ? 'd' : 'f', size, skipped, stream: Readable.from(pack) };
+  return { name, kind: st.isDirectory() ? 'd' : 'f', size, skipped, stream: Readable.from(coalesce(pack as AsyncIterable<Buffer>, SEND_CHUNK)) };
 }
 
 function entry(pack: tar.Pack, header: Partial<tar.Header> & Pick<tar.Header, 'name'>): Promise<void> {
   return new Promise((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Small buffers joined into writes of at least `size` bytes (big ones pass as they are). */
+export async function* coalesce(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of source) {
+    if (length === 0 && chunk.length >= size) {
+      yield chunk;
+      continue;
+    }
+    parts.push(chunk);
+    length += chunk.length;
+    if (length >= size) {
+      yield Buffer.concat(parts, length);
+      parts = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield Buffer.concat(parts, length);
 }

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localPacker, localUnpacker } from '../../../src/copy/local-tar.js';
+import { coalesce, localPacker, localUnpacker } from '../../../src/copy/local-tar.js';
 import { PathKindError } from '../../../src/errors.js';
 
 let base: string;
@@ -150,5 +150,26 @@ describe('packing local files', () => {
     expect(listing).toMatch(/-rw-r----- .* 2 2020-01-01 00:00:00 \.\/tree\/sub\/x/);
     expect(listing).toMatch(/\.\/tree\/in -> sub\/x/);
     expect(listing).not.toMatch(/out/);
+  });
+});
+
+describe('coalesce', () => {
+  const collect = async (chunks: number[], size: number) => {
+    async function* src() {
+      for (const [i, len] of chunks.entries()) yield Buffer.alloc(len, i);
+    }
+    const out: Buffer[] = [];
+    for await (const c of coalesce(src(), size)) out.push(c);
+    return out;
+  };
+  it('joins small buffers into writes of at least the given size, bytes and order kept', async () => {
+    const chunks = [512, 16, 496, 512, 16, 496, 512];
+    const out = await collect(chunks, 1024);
+    expect(out.map((b) => b.length)).toEqual([1024, 1024, 512]);
+    expect(Buffer.concat(out)).toEqual(Buffer.concat(chunks.map((len, i) => Buffer.alloc(len, i))));
+  });
+  it('passes a big buffer as it is when nothing is waiting', async () => {
+    const out = await collect([4096, 10, 4096], 1024);
+    expect(out.map((b) => b.length)).toEqual([4096, 4106]);
   });
 });
