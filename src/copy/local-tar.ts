@@ -11,7 +11,6 @@
 import {
   closeSync,
   constants,
-  createReadStream,
   fchmodSync,
   futimesSync,
   linkSync,
@@ -41,6 +40,7 @@ import {
   type DebugError,
 } from '../errors.js';
 import { describeRefusal, entryComponents, isRefusal, linkStaysInside } from './safety.js';
+import { BLOCK, encodeHeader, END_OF_ARCHIVE, padding } from './tar-header.js';
 
 /** Files keep their permission bits, never set-user/group-ID or sticky bits from another machine. */
 const MODE_BITS = 0o777;
@@ -454,48 +454,57 @@ export async function localPacker(src: string, warn: (line: string) => void): Pr
     };
     await walk(abs, [name]);
   }
-  const pack = tar.pack();
-  const write = async (): Promise<void> => {
-    for (const it of items) {
-      const entryName = `./${it.rel.join('/')}`;
-      const base = { name: entryName, mode: it.st.mode & MODE_BITS, mtime: it.st.mtime, uid: it.st.uid, gid: it.st.gid };
-      if (it.link !== undefined) {
-        await entry(pack, { ...base, type: 'symlink', linkname: it.link });
-      } else if (it.st.isDirectory()) {
-        await entry(pack, { ...base, type: 'directory' });
-      } else if (it.st.size <= SMALL_FILE) {
-        let body: Buffer;
-        try {
-          body = readFileSync(it.abs);
-        } catch (err) {
-          skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
-          continue;
-        }
-        await new Promise<void>((resolve, reject) => pack.entry({ ...base, type: 'file', size: body.length }, body, (err) => (err ? reject(err) : resolve())));
-      } else {
-        let file: Readable;
-        try {
-          await fsp.access(it.abs, constants.R_OK);
-          file = createReadStream(it.abs, { highWaterMark: IO_CHUNK });
-        } catch (err) {
-          skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
-          continue;
-        }
-        await new Promise<void>((resolve, reject) => {
-          const sink = pack.entry({ ...base, type: 'file', size: it.st.size }, (err) => (err ? reject(err) : resolve()));
-          file.on('error', reject);
-          file.pipe(sink as unknown as NodeJS.WritableStream);
-        });
-      }
-    }
-    pack.finalize();
-  };
-  void write().catch((err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))));
-  return { name, kind: st.isDirectory() ? 'd' : 'f', size, skipped, stream: Readable.from(coalesce(pack as AsyncIterable<Buffer>, SEND_CHUNK)) };
+  const stream = Readable.from(coalesce(archive(items, skip), SEND_CHUNK));
+  return { name, kind: st.isDirectory() ? 'd' : 'f', size, skipped, stream };
 }
 
-function entry(pack: tar.Pack, header: Partial<tar.Header> & Pick<tar.Header, 'name'>): Promise<void> {
-  return new Promise((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
+const ZEROS = Buffer.alloc(BLOCK);
+
+/** The archive of `items`, in order: each entry's header, content and padding, then the end blocks. */
+async function* archive(items: Item[], skip: (line: string) => void): AsyncGenerator<Buffer> {
+  for (const it of items) {
+    const base = { name: `./${it.rel.join('/')}`, mode: it.st.mode & MODE_BITS, mtime: it.st.mtime, uid: it.st.uid, gid: it.st.gid, size: 0 };
+    if (it.link !== undefined) {
+      yield encodeHeader({ ...base, type: 'symlink', linkname: it.link });
+    } else if (it.st.isDirectory()) {
+      yield encodeHeader({ ...base, type: 'directory' });
+    } else if (it.st.size <= SMALL_FILE) {
+      let body: Buffer;
+      try {
+        body = readFileSync(it.abs);
+      } catch (err) {
+        skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
+        continue;
+      }
+      yield encodeHeader({ ...base, type: 'file', size: body.length });
+      yield body;
+      yield ZEROS.subarray(0, padding(body.length));
+    } else {
+      let fh: fsp.FileHandle;
+      try {
+        fh = await fsp.open(it.abs, constants.O_RDONLY);
+      } catch (err) {
+        skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
+        continue;
+      }
+      try {
+        // Exactly the size in the header: a file that grows meanwhile is cut there, one that shrinks fails the copy.
+        const size = it.st.size;
+        yield encodeHeader({ ...base, type: 'file', size });
+        for (let done = 0; done < size; ) {
+          const want = Math.min(IO_CHUNK, size - done);
+          const { bytesRead, buffer } = await fh.read(Buffer.allocUnsafe(want), 0, want, done);
+          if (bytesRead === 0) throw new CopyFailedError(`${it.abs} got shorter while it was being copied; copy it again`);
+          done += bytesRead;
+          yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
+        }
+        yield ZEROS.subarray(0, padding(size));
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+  yield END_OF_ARCHIVE;
 }
 
 /** Small buffers joined into writes of at least `size` bytes (big ones pass as they are). */

@@ -153,6 +153,28 @@ describe('packing local files', () => {
   });
 });
 
+describe('packing local files: bodies', () => {
+  it('BusyBox tar extracts a big file (streamed), small ones and a long name byte for byte', async () => {
+    const src = join(fresh(), 'data');
+    const deep = join(src, 'd'.repeat(80), 'e'.repeat(80));
+    mkdirSync(deep, { recursive: true });
+    const big = Buffer.alloc(600 * 1024 + 123);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+    writeFileSync(join(src, 'big.bin'), big);
+    writeFileSync(join(deep, 'f'), 'deep');
+    for (let i = 0; i < 50; i++) writeFileSync(join(src, `s${i}`), `small ${i}\n`);
+    const p = await localPacker(src, () => undefined);
+    const chunks: Buffer[] = [];
+    for await (const c of p.stream) chunks.push(c as Buffer);
+    const out = fresh();
+    const r = spawnSync('/bin/busybox', ['tar', '-x', '-f', '-'], { input: Buffer.concat(chunks), cwd: out });
+    expect(r.stderr.toString('utf8')).toBe('');
+    expect(readFileSync(join(out, 'data', 'big.bin')).equals(big)).toBe(true);
+    expect(readFileSync(join(out, 'data', 'd'.repeat(80), 'e'.repeat(80), 'f'), 'utf8')).toBe('deep');
+    expect(readFileSync(join(out, 'data', 's49'), 'utf8')).toBe('small 49\n');
+  });
+});
+
 describe('coalesce', () => {
   const collect = async (chunks: number[], size: number) => {
     async function* src() {
