@@ -103,6 +103,19 @@ function lstatOrUndefined(p: string): Stats | undefined {
   }
 }
 
+/** The process' umask, read once (a mode given to open() loses these bits). */
+const UMASK = process.umask();
+
+/** Opens a new file, or undefined when something is already there (then the caller opens it as it is). */
+function openExclusive(at: string, flags: number, mode: number): number | undefined {
+  try {
+    return openSync(at, flags | constants.O_EXCL, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw err;
+  }
+}
+
 async function statOrUndefined(p: string): Promise<Stats | undefined> {
   try {
     return await fsp.stat(p);
@@ -257,10 +270,14 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
         const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
         if (header.size <= SMALL_FILE) {
           const body = await readAll(stream);
-          const fd = openSync(at, flags, mode);
+          // A file this call creates (O_EXCL proves it) already has its mode, unless the umask took bits away.
+          let fd: number | undefined;
+          if (!existing && (mode & UMASK) === 0) fd = openExclusive(at, flags, mode);
+          const created = fd !== undefined;
+          fd ??= openSync(at, flags, mode);
           try {
             for (let off = 0; off < body.length; ) off += writeSync(fd, body, off);
-            fchmodSync(fd, mode);
+            if (!created) fchmodSync(fd, mode);
             if (mtime) futimesSync(fd, mtime, mtime);
           } finally {
             closeSync(fd);

@@ -72,6 +72,27 @@ describe('unpacking what the pod sends', () => {
     expect(lstatSync(join(dest, 'd', 'h')).nlink).toBe(2);
   });
 
+  it('file modes: new files, files the umask would narrow, and files that were already there', async () => {
+    const dest = fresh();
+    mkdirSync(join(dest, 'd'));
+    writeFileSync(join(dest, 'd', 'old'), 'before');
+    chmodSync(join(dest, 'd', 'old'), 0o600);
+    const { warnings } = await unpack(
+      archive([
+        { name: './d/', type: 'directory', mode: 0o755 },
+        { name: './d/new', body: 'n', mode: 0o640 },
+        { name: './d/wide', body: 'w', mode: 0o666 },
+        { name: './d/old', body: 'after', mode: 0o644 },
+      ]),
+      dest,
+      'd',
+    );
+    expect(warnings).toEqual([]);
+    const mode = (name: string) => lstatSync(join(dest, 'd', name)).mode & 0o777;
+    expect([mode('new'), mode('wide'), mode('old')]).toEqual([0o640, 0o666, 0o644]);
+    expect(readFileSync(join(dest, 'd', 'old'), 'utf8')).toBe('after');
+  });
+
   it('a new name when the destination does not exist', async () => {
     const dest = fresh();
     await unpack(archive([{ name: './app-secret', body: 's' }]), join(dest, 'copy'), 'app-secret');
