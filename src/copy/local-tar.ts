@@ -11,7 +11,6 @@
 import {
   closeSync,
   constants,
-  createReadStream,
   fchmodSync,
   futimesSync,
   linkSync,
@@ -41,6 +40,7 @@ import {
   type DebugError,
 } from '../errors.js';
 import { describeRefusal, entryComponents, isRefusal, linkStaysInside } from './safety.js';
+import { BLOCK, encodeHeader, END_OF_ARCHIVE, padding } from './tar-header.js';
 
 /** Files keep their permission bits, never set-user/group-ID or sticky bits from another machine. */
 const MODE_BITS = 0o777;
@@ -52,6 +52,12 @@ const MODE_BITS = 0o777;
 const IO_CHUNK = 256 << 10;
 /** Files up to this size are read in one go (5,000 small files: one read each instead of a stream). */
 const SMALL_FILE = 256 << 10;
+/**
+ * The archive goes up in writes of about this size: tar-stream hands out each
+ * header, body and padding as its own buffer, and every buffer would become
+ * its own WebSocket frame (5,000 small files: 15,000 frames of 512 bytes).
+ */
+const SEND_CHUNK = 64 << 10;
 /** The placeholder top for a copy of the app's whole root (linkStaysInside needs one). */
 const ROOT_TOP = '';
 
@@ -97,6 +103,19 @@ function lstatOrUndefined(p: string): Stats | undefined {
   }
 }
 
+/** The process' umask, read once (a mode given to open() loses these bits). */
+const UMASK = process.umask();
+
+/** Opens a new file, or undefined when something is already there (then the caller opens it as it is). */
+function openExclusive(at: string, flags: number, mode: number): number | undefined {
+  try {
+    return openSync(at, flags | constants.O_EXCL, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw err;
+  }
+}
+
 async function statOrUndefined(p: string): Promise<Stats | undefined> {
   try {
     return await fsp.stat(p);
@@ -118,6 +137,22 @@ export async function checkLocalDestination(dest: string): Promise<void> {
     throw localFsError(err, `cannot write ${dest}`) ?? err;
   });
   if (!pst.isDirectory()) throw new PathKindError(`cannot write ${dest}: ${parent} is a file, not a directory`);
+}
+
+/** An entry's body as tar-stream hands it out (a streamx Readable). */
+type EntryStream = AsyncIterable<Buffer> & NodeJS.EventEmitter;
+
+/**
+ * A small entry's whole body. Events, not `for await`: the async iterator
+ * costs a few promise turns per entry, which 5,000 small files notice.
+ */
+function readAll(stream: EntryStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
 }
 
 interface PendingDir {
@@ -184,7 +219,7 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
     return true;
   };
 
-  const handle = async (header: tar.Header, stream: AsyncIterable<Buffer>): Promise<void> => {
+  const handle = async (header: tar.Header, stream: EntryStream): Promise<void> => {
     const comps = entryComponents(header.name);
     if (isRefusal(comps)) {
       skip(describeRefusal(header.name, comps.reason));
@@ -234,13 +269,15 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
         // O_NOFOLLOW: a link that appeared meanwhile is not followed either.
         const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
         if (header.size <= SMALL_FILE) {
-          const chunks: Buffer[] = [];
-          for await (const c of stream) chunks.push(c);
-          const body = Buffer.concat(chunks);
-          const fd = openSync(at, flags, mode);
+          const body = await readAll(stream);
+          // A file this call creates (O_EXCL proves it) already has its mode, unless the umask took bits away.
+          let fd: number | undefined;
+          if (!existing && (mode & UMASK) === 0) fd = openExclusive(at, flags, mode);
+          const created = fd !== undefined;
+          fd ??= openSync(at, flags, mode);
           try {
             for (let off = 0; off < body.length; ) off += writeSync(fd, body, off);
-            fchmodSync(fd, mode);
+            if (!created) fchmodSync(fd, mode);
             if (mtime) futimesSync(fd, mtime, mtime);
           } finally {
             closeSync(fd);
@@ -297,7 +334,7 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
   extract.on('entry', (header, stream, next) => {
     // A damaged archive errors the entry's stream too; the extract's own 'error' tells it.
     stream.on('error', () => undefined);
-    handle(header, stream as AsyncIterable<Buffer>).then(
+    handle(header, stream as unknown as EntryStream).then(
       () => {
         stream.resume();
         // Synchronous writes and already-buffered entries would otherwise run
@@ -434,46 +471,75 @@ export async function localPacker(src: string, warn: (line: string) => void): Pr
     };
     await walk(abs, [name]);
   }
-  const pack = tar.pack();
-  const write = async (): Promise<void> => {
-    for (const it of items) {
-      const entryName = `./${it.rel.join('/')}`;
-      const base = { name: entryName, mode: it.st.mode & MODE_BITS, mtime: it.st.mtime, uid: it.st.uid, gid: it.st.gid };
-      if (it.link !== undefined) {
-        await entry(pack, { ...base, type: 'symlink', linkname: it.link });
-      } else if (it.st.isDirectory()) {
-        await entry(pack, { ...base, type: 'directory' });
-      } else if (it.st.size <= SMALL_FILE) {
-        let body: Buffer;
-        try {
-          body = readFileSync(it.abs);
-        } catch (err) {
-          skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
-          continue;
-        }
-        await new Promise<void>((resolve, reject) => pack.entry({ ...base, type: 'file', size: body.length }, body, (err) => (err ? reject(err) : resolve())));
-      } else {
-        let file: Readable;
-        try {
-          await fsp.access(it.abs, constants.R_OK);
-          file = createReadStream(it.abs, { highWaterMark: IO_CHUNK });
-        } catch (err) {
-          skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
-          continue;
-        }
-        await new Promise<void>((resolve, reject) => {
-          const sink = pack.entry({ ...base, type: 'file', size: it.st.size }, (err) => (err ? reject(err) : resolve()));
-          file.on('error', reject);
-          file.pipe(sink as unknown as NodeJS.WritableStream);
-        });
-      }
-    }
-    pack.finalize();
-  };
-  void write().catch((err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))));
-  return { name, kind: st.isDirectory() ? 'd' : 'f', size, skipped, stream: Readable.from(pack) };
+  const stream = Readable.from(coalesce(archive(items, skip), SEND_CHUNK));
+  return { name, kind: st.isDirectory() ? 'd' : 'f', size, skipped, stream };
 }
 
-function entry(pack: tar.Pack, header: Partial<tar.Header> & Pick<tar.Header, 'name'>): Promise<void> {
-  return new Promise((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
+const ZEROS = Buffer.alloc(BLOCK);
+
+/** The archive of `items`, in order: each entry's header, content and padding, then the end blocks. */
+async function* archive(items: Item[], skip: (line: string) => void): AsyncGenerator<Buffer> {
+  for (const it of items) {
+    const base = { name: `./${it.rel.join('/')}`, mode: it.st.mode & MODE_BITS, mtime: it.st.mtime, uid: it.st.uid, gid: it.st.gid, size: 0 };
+    if (it.link !== undefined) {
+      yield encodeHeader({ ...base, type: 'symlink', linkname: it.link });
+    } else if (it.st.isDirectory()) {
+      yield encodeHeader({ ...base, type: 'directory' });
+    } else if (it.st.size <= SMALL_FILE) {
+      let body: Buffer;
+      try {
+        body = readFileSync(it.abs);
+      } catch (err) {
+        skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
+        continue;
+      }
+      yield encodeHeader({ ...base, type: 'file', size: body.length });
+      yield body;
+      yield ZEROS.subarray(0, padding(body.length));
+    } else {
+      let fh: fsp.FileHandle;
+      try {
+        fh = await fsp.open(it.abs, constants.O_RDONLY);
+      } catch (err) {
+        skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
+        continue;
+      }
+      try {
+        // Exactly the size in the header: a file that grows meanwhile is cut there, one that shrinks fails the copy.
+        const size = it.st.size;
+        yield encodeHeader({ ...base, type: 'file', size });
+        for (let done = 0; done < size; ) {
+          const want = Math.min(IO_CHUNK, size - done);
+          const { bytesRead, buffer } = await fh.read(Buffer.allocUnsafe(want), 0, want, done);
+          if (bytesRead === 0) throw new CopyFailedError(`${it.abs} got shorter while it was being copied; copy it again`);
+          done += bytesRead;
+          yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
+        }
+        yield ZEROS.subarray(0, padding(size));
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+  yield END_OF_ARCHIVE;
+}
+
+/** Small buffers joined into writes of at least `size` bytes (big ones pass as they are). */
+export async function* coalesce(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of source) {
+    if (length === 0 && chunk.length >= size) {
+      yield chunk;
+      continue;
+    }
+    parts.push(chunk);
+    length += chunk.length;
+    if (length >= size) {
+      yield Buffer.concat(parts, length);
+      parts = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield Buffer.concat(parts, length);
 }

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localPacker, localUnpacker } from '../../../src/copy/local-tar.js';
+import { coalesce, localPacker, localUnpacker } from '../../../src/copy/local-tar.js';
 import { PathKindError } from '../../../src/errors.js';
 
 let base: string;
@@ -70,6 +70,27 @@ describe('unpacking what the pod sends', () => {
     expect(lstatSync(join(dest, 'd')).mtime.getTime()).toBe(t.getTime());
     expect(readlinkSync(join(dest, 'd', 'l'))).toBe('a');
     expect(lstatSync(join(dest, 'd', 'h')).nlink).toBe(2);
+  });
+
+  it('file modes: new files, files the umask would narrow, and files that were already there', async () => {
+    const dest = fresh();
+    mkdirSync(join(dest, 'd'));
+    writeFileSync(join(dest, 'd', 'old'), 'before');
+    chmodSync(join(dest, 'd', 'old'), 0o600);
+    const { warnings } = await unpack(
+      archive([
+        { name: './d/', type: 'directory', mode: 0o755 },
+        { name: './d/new', body: 'n', mode: 0o640 },
+        { name: './d/wide', body: 'w', mode: 0o666 },
+        { name: './d/old', body: 'after', mode: 0o644 },
+      ]),
+      dest,
+      'd',
+    );
+    expect(warnings).toEqual([]);
+    const mode = (name: string) => lstatSync(join(dest, 'd', name)).mode & 0o777;
+    expect([mode('new'), mode('wide'), mode('old')]).toEqual([0o640, 0o666, 0o644]);
+    expect(readFileSync(join(dest, 'd', 'old'), 'utf8')).toBe('after');
   });
 
   it('a new name when the destination does not exist', async () => {
@@ -150,5 +171,48 @@ describe('packing local files', () => {
     expect(listing).toMatch(/-rw-r----- .* 2 2020-01-01 00:00:00 \.\/tree\/sub\/x/);
     expect(listing).toMatch(/\.\/tree\/in -> sub\/x/);
     expect(listing).not.toMatch(/out/);
+  });
+});
+
+describe('packing local files: bodies', () => {
+  it('BusyBox tar extracts a big file (streamed), small ones and a long name byte for byte', async () => {
+    const src = join(fresh(), 'data');
+    const deep = join(src, 'd'.repeat(80), 'e'.repeat(80));
+    mkdirSync(deep, { recursive: true });
+    const big = Buffer.alloc(600 * 1024 + 123);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+    writeFileSync(join(src, 'big.bin'), big);
+    writeFileSync(join(deep, 'f'), 'deep');
+    for (let i = 0; i < 50; i++) writeFileSync(join(src, `s${i}`), `small ${i}\n`);
+    const p = await localPacker(src, () => undefined);
+    const chunks: Buffer[] = [];
+    for await (const c of p.stream) chunks.push(c as Buffer);
+    const out = fresh();
+    const r = spawnSync('/bin/busybox', ['tar', '-x', '-f', '-'], { input: Buffer.concat(chunks), cwd: out });
+    expect(r.stderr.toString('utf8')).toBe('');
+    expect(readFileSync(join(out, 'data', 'big.bin')).equals(big)).toBe(true);
+    expect(readFileSync(join(out, 'data', 'd'.repeat(80), 'e'.repeat(80), 'f'), 'utf8')).toBe('deep');
+    expect(readFileSync(join(out, 'data', 's49'), 'utf8')).toBe('small 49\n');
+  });
+});
+
+describe('coalesce', () => {
+  const collect = async (chunks: number[], size: number) => {
+    async function* src() {
+      for (const [i, len] of chunks.entries()) yield Buffer.alloc(len, i);
+    }
+    const out: Buffer[] = [];
+    for await (const c of coalesce(src(), size)) out.push(c);
+    return out;
+  };
+  it('joins small buffers into writes of at least the given size, bytes and order kept', async () => {
+    const chunks = [512, 16, 496, 512, 16, 496, 512];
+    const out = await collect(chunks, 1024);
+    expect(out.map((b) => b.length)).toEqual([1024, 1024, 512]);
+    expect(Buffer.concat(out)).toEqual(Buffer.concat(chunks.map((len, i) => Buffer.alloc(len, i))));
+  });
+  it('passes a big buffer as it is when nothing is waiting', async () => {
+    const out = await collect([4096, 10, 4096], 1024);
+    expect(out.map((b) => b.length)).toEqual([4096, 4106]);
   });
 });
