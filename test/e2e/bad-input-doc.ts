@@ -52,7 +52,7 @@ export function renderErrorsDoc(cases: readonly BadInputCase[] = CASES): string 
     `Each row is a case of the end-to-end suite \`test/e2e/bad-input.test.ts\` (${cases.length} cases), run through the real executable against the real local cluster. For each one the suite asserts the exit code and the exact first line of stderr (the suite adds \`-q\`, so the error is the first line), that no stack trace is printed, that nothing is written to stdout, and, where a pod is named in the last column, that the pod still has no ephemeral container afterwards: nothing was changed in the cluster.`,
   );
   out.push('');
-  out.push('Placeholders: `{dir}` is a scratch directory with the kubeconfig files and credential plugins the suite writes; `{deploy0}` is a deployment scaled to 0; `{debugger}` stands for the name the new debugger would have had; the pods, all fresh for each run, are:');
+  out.push('Placeholders: `{dir}` is a scratch directory with the kubeconfig files and credential plugins the suite writes; `{server}` is the API server of the cluster under test (`https://127.0.0.1:6443` for the default one); `{deploy0}` is a deployment scaled to 0; `{debugger}` stands for the name the new debugger would have had; the pods, all fresh for each run, are:');
   out.push('');
   for (const [name, what] of Object.entries(FIXTURE_PODS)) out.push(`- \`{${name}}\`: ${what}`);
   out.push('');

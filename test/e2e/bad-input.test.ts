@@ -31,7 +31,9 @@ const names: FixtureNames = {
 /** Stand-ins that match whatever the run chose (the new debugger's name). */
 const WILDCARDS: Readonly<Record<string, string>> = { debugger: 'distroless-debug-[a-z0-9-]+' };
 
-const fill = (s: string): string => s.replace(/\{([a-z0-9-]+)\}/g, (m, k: string) => (k in names ? names[k as keyof FixtureNames] : m));
+// {server}: the API server of the cluster under test (the default one, or a version cluster's).
+const fill = (s: string): string =>
+  s.replace(/\{([a-z0-9-]+)\}/g, (m, k: string) => (k === 'server' ? String(cluster.server) : k in names ? names[k as keyof FixtureNames] : m));
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function lineMatcher(template: string): RegExp {
   const parts = fill(template).split(/(\{[a-z0-9-]+\})/);

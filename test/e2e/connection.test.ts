@@ -3,7 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPod, deletePod, KUBECONFIG, PLUGIN, plugin, uniq } from './helpers.js';
+import { apiServer, createPod, deletePod, KUBECONFIG, PLUGIN, plugin, uniq } from './helpers.js';
 
 // A connection that drops mid-session: a local TCP relay in front of the API
 // server is cut while a command runs. The plugin must say so in one line, exit
@@ -17,7 +17,7 @@ let kubeconfig = '';
 beforeAll(async () => {
   await createPod({ namespace: ns, name: pod });
   relay = createServer((client) => {
-    const upstream = connect(6443, '127.0.0.1');
+    const upstream = connect(Number(apiServer().port), apiServer().hostname);
     sockets.add(client).add(upstream);
     client.pipe(upstream).pipe(client);
     const drop = () => {
@@ -31,7 +31,7 @@ beforeAll(async () => {
   const port = (relay.address() as { port: number }).port;
   const dir = mkdtempSync(`${tmpdir()}/dd-conn-`);
   kubeconfig = `${dir}/kubeconfig`;
-  writeFileSync(kubeconfig, readFileSync(KUBECONFIG, 'utf8').replace('https://127.0.0.1:6443', `https://127.0.0.1:${port}`));
+  writeFileSync(kubeconfig, readFileSync(KUBECONFIG, 'utf8').replace(apiServer().origin, `https://127.0.0.1:${port}`));
   // Start the debugger first, so the cut hits the session itself.
   const warm = await plugin(['--kubeconfig', kubeconfig, '-n', ns, pod, '--', 'true']);
   expect(warm.code).toBe(0);

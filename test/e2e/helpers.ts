@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +13,17 @@ export const KUBECONFIG = `${STATE}/kubeconfig`;
 /** The kubectl of the cluster's own version (a version cluster links its own there). */
 export const KUBECTL = existsSync(`${STATE}/kubectl`) ? `${STATE}/kubectl` : `${CACHE}/bin/kubectl`;
 export const PLUGIN = `${REPO}/bin/kubectl-distroless_debug`;
+
+/**
+ * The API server the cluster's kubeconfig names (https://127.0.0.1:6443 for
+ * the default cluster; a version cluster listens elsewhere). Read when asked:
+ * the global setup starts the cluster after this module is loaded.
+ */
+export function apiServer(): URL {
+  const m = /^\s*server:\s*(\S+)/m.exec(readFileSync(KUBECONFIG, 'utf8'));
+  if (!m) throw new Error(`${KUBECONFIG} names no server`);
+  return new URL(m[1] as string);
+}
 export const REGISTRY = '127.0.0.1:5000';
 export const appImage = (tag: 'nonroot' | 'root' | 'uid1001' | 'crash' | 'setuid') => `${REGISTRY}/fixtures/app:${tag}`;
 

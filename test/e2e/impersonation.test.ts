@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPod, deletePod, ephemeralNames, KUBECONFIG, KUBECTL, kubectl, plugin, run, uniq } from './helpers.js';
+import { apiServer, createPod, deletePod, ephemeralNames, KUBECONFIG, KUBECTL, kubectl, plugin, run, uniq } from './helpers.js';
 
 // Impersonation exactly as kubectl sends it. A recording relay in front of
 // the real API server (TLS ended here, forwarded with the admin's client
@@ -57,7 +57,7 @@ function upstreamHeaders(req: IncomingMessage): Array<[string, string]> {
     const name = req.rawHeaders[i] as string;
     const lower = name.toLowerCase();
     if (lower === 'authorization') continue;
-    out.push([name, lower === 'host' ? '127.0.0.1:6443' : (req.rawHeaders[i + 1] as string)]);
+    out.push([name, lower === 'host' ? apiServer().host : (req.rawHeaders[i + 1] as string)]);
   }
   return out;
 }
@@ -68,7 +68,7 @@ beforeAll(async () => {
     recorded.push({ upgrade: false, url: req.url ?? '', lines: impersonationLines(req) });
     // Forwarded line by line (req.headers would join repeated Impersonate-Group lines into one).
     const raw = upstreamHeaders(req).flat();
-    const fwd = request({ host: '127.0.0.1', port: 6443, method: req.method, path: req.url, headers: raw, ...upstreamTls }, (ures) => {
+    const fwd = request({ host: apiServer().hostname, port: Number(apiServer().port), method: req.method, path: req.url, headers: raw, ...upstreamTls }, (ures) => {
       res.writeHead(ures.statusCode ?? 502, ures.headers);
       ures.pipe(res);
     });
@@ -77,7 +77,7 @@ beforeAll(async () => {
   });
   relay.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     recorded.push({ upgrade: true, url: req.url ?? '', lines: impersonationLines(req) });
-    const up = tlsConnect({ host: '127.0.0.1', port: 6443, servername: 'localhost', ...upstreamTls, ALPNProtocols: ['http/1.1'] }, () => {
+    const up = tlsConnect({ host: apiServer().hostname, port: Number(apiServer().port), servername: 'localhost', ...upstreamTls, ALPNProtocols: ['http/1.1'] }, () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`, ...upstreamHeaders(req).map(([n, v]) => `${n}: ${v}`)];
       up.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length) up.write(head);

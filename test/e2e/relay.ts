@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { KUBECONFIG } from './helpers.js';
+import { apiServer, KUBECONFIG } from './helpers.js';
 
 /**
  * A TCP relay between the plugin and the API server that a test controls, to
@@ -35,7 +35,7 @@ export class Relay {
   ) {}
 
   /** Starts listening on a free loopback port in front of host:port (the local API server by default). */
-  static async start(upstreamPort = 6443, upstreamHost = '127.0.0.1'): Promise<Relay> {
+  static async start(upstreamPort = Number(apiServer().port), upstreamHost = apiServer().hostname): Promise<Relay> {
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const port = (probe.address() as { port: number }).port;
@@ -62,8 +62,9 @@ export class Relay {
     const dir = mkdtempSync(`${tmpdir()}/dd-relay-`);
     const file = `${dir}/kubeconfig`;
     const text = readFileSync(source, 'utf8');
-    if (!text.includes('https://127.0.0.1:6443')) throw new Error(`${source} does not name https://127.0.0.1:6443`);
-    writeFileSync(file, text.replaceAll('https://127.0.0.1:6443', this.url), { mode: 0o600 });
+    const server = apiServer().origin;
+    if (!text.includes(server)) throw new Error(`${source} does not name ${server}`);
+    writeFileSync(file, text.replaceAll(server, this.url), { mode: 0o600 });
     return file;
   }
 
