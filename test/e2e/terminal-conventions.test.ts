@@ -25,7 +25,8 @@ async function terminalBytes(name: string, envs: string[]): Promise<Buffer> {
   const out = `${dir}/${name}.typescript`;
   const done = `${dir}/${name}.done`;
   // --new: a debugger that starts while we watch, so the spinner turns.
-  const cmd = `env ${envs.join(' ')} KUBECONFIG=${KUBECONFIG} ${PLUGIN} --context admin -n ${ns} ${pod} --new -- true`;
+  // -u CI: a person at a terminal; under CI=true ora never animates (plain "- text" lines).
+  const cmd = `env -u CI ${envs.join(' ')} KUBECONFIG=${KUBECONFIG} ${PLUGIN} --context admin -n ${ns} ${pod} --new -- true`;
   execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '30', `script -qfec '${cmd}' ${out}; echo $? > ${done}; sleep 60`]);
   try {
     for (let i = 0; i < 400 && !existsSync(done); i++) await new Promise((r) => setTimeout(r, 150));
