@@ -156,7 +156,7 @@ describe("kubectl's other global flags", () => {
     expect(l.code, l.stderr).toBe(0);
     expect(JSON.parse(l.stdout).items.length).toBeGreaterThan(0);
     const s = await plugin(['stop', ...flags, pod, '--dry-run', '--disable-compression', '-v'], { env: bare });
-    expect(s.code, s.stderr).toBe(0);
+    expect(s.code, `${s.stdout}\n${s.stderr}`).toBe(0);
     expect(s.stderr).toContain('--disable-compression is accepted for kubectl compatibility and has no effect');
   });
 

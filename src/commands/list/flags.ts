@@ -102,9 +102,17 @@ export function parseFlags(argv: string[], spec: FlagSpec, command: string): Par
   return { positional: parsed._.map(String), strings: str, booleans: bool, kube, notes, warningsAsErrors, verbose: bool.has('verbose') };
 }
 
-/** The API server's warnings for a subcommand: on stderr as they come (not with -q), once each. */
-export function apiWarnings(io: { stderr: { write(s: string): unknown } }, quiet: boolean): WarningLog {
-  return new WarningLog((text) => {
+/**
+ * Runs a subcommand with the API server's warnings on stderr as they come
+ * (not with -q), once each; with --warnings-as-errors any of them fails the
+ * run after it, as for a session.
+ */
+export async function withApiWarnings(f: ParsedFlags, io: { stderr: { write(s: string): unknown } }, body: (warnings: WarningLog) => Promise<number>): Promise<number> {
+  const quiet = f.booleans.has('quiet');
+  const warnings = new WarningLog((text) => {
     if (!quiet) io.stderr.write(`distroless-debug: warning: the API server warns: ${text}\n`);
   });
+  const code = await body(warnings);
+  warnings.failIfAsked(f.warningsAsErrors);
+  return code;
 }

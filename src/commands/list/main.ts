@@ -5,7 +5,7 @@ import { KubeClient } from '../../kube/rest.js';
 import { outputRecycler } from '../../stream/memory.js';
 import { execCapture, inParallel } from './exec.js';
 import { DEFAULT_CHUNK, podPages, type Scope } from './fetch.js';
-import { apiWarnings, parseFlags, type ParsedFlags } from './flags.js';
+import { parseFlags, withApiWarnings, type ParsedFlags } from './flags.js';
 import type { WarningLog } from '../../kube/warnings.js';
 import { parseProbe, probeScript } from './idle.js';
 import { compareRows, rowsOf, type DebuggerRow } from './rows.js';
@@ -42,10 +42,7 @@ export type ListFormat = 'table' | 'wide' | 'json' | 'yaml';
 
 export async function run(argv: string[], io: MainIO): Promise<number> {
   const f = parseFlags(argv, SPEC, 'list');
-  const warnings = apiWarnings(io, f.booleans.has('quiet'));
-  const code = await listWith(f, io, warnings);
-  warnings.failIfAsked(f.warningsAsErrors);
-  return code;
+  return withApiWarnings(f, io, (warnings) => listWith(f, io, warnings));
 }
 
 async function listWith(f: ParsedFlags, io: MainIO, warnings: WarningLog): Promise<number> {

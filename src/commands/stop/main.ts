@@ -11,7 +11,7 @@ import { recordTime } from '../../record/record.js';
 import { whoAmI } from '../../record/whoami.js';
 import { execCapture, inParallel } from '../list/exec.js';
 import { podPages, type Scope } from '../list/fetch.js';
-import { apiWarnings, parseFlags, type ParsedFlags } from '../list/flags.js';
+import { parseFlags, withApiWarnings, type ParsedFlags } from '../list/flags.js';
 import type { WarningLog } from '../../kube/warnings.js';
 import { compareRows, rowsOf, type DebuggerRow } from '../list/rows.js';
 
@@ -59,10 +59,7 @@ type Outcome =
 export async function run(argv: string[], io: MainIO): Promise<number> {
   // A bare --dry-run is a boolean here (there is no server side to it).
   const f = parseFlags(argv.map((a) => (a === '--dry-run' ? '--dry-run=client' : a)), SPEC, 'stop');
-  const warnings = apiWarnings(io, f.booleans.has('quiet'));
-  const code = await stopWith(f, io, warnings);
-  warnings.failIfAsked(f.warningsAsErrors);
-  return code;
+  return withApiWarnings(f, io, (warnings) => stopWith(f, io, warnings));
 }
 
 async function stopWith(f: ParsedFlags, io: MainIO, warnings: WarningLog): Promise<number> {
