@@ -103,11 +103,17 @@ describe('HTTPS_PROXY', () => {
     expect(r.code).toBe(0);
     expect(new Set(log)).toEqual(new Set([`CONNECT ${NAME}`]));
     expect(r.stderr).toContain(`connections go through the proxy http://127.0.0.1:${proxyPort} (HTTPS_PROXY)`);
-    // One tunnel per keep-alive connection, not one per request: fewer CONNECTs than API calls
-    // (each exec/attach WebSocket is a connection of its own).
-    const calls = r.stderr.split('\n').filter((l) => /\] (GET|POST|PATCH) \/api/.test(l) || / stream: GET /.test(l)).length;
-    expect(calls).toBeGreaterThan(log.length);
-    expect(log.length).toBeLessThanOrEqual(8);
+    // One tunnel per keep-alive connection, not one per request. Every exec/attach WebSocket takes
+    // a connection of its own (on a fresh pod the first attempts meet "container not found" and
+    // are retried, more of them on a loaded machine), while REST requests share a few pooled
+    // connections: so the tunnels number at most the streams plus the few parallel REST
+    // connections (the checks run four at once, the pod watch holds one), and fewer than the requests.
+    const lines = r.stderr.split('\n');
+    const rest = lines.filter((l) => /\] (GET|POST|PATCH) \/api/.test(l)).length;
+    const streams = lines.filter((l) => / stream: open, protocol /.test(l)).length;
+    expect(streams).toBeGreaterThan(0);
+    expect(log.length).toBeLessThan(rest + streams);
+    expect(log.length).toBeLessThanOrEqual(streams + 6);
     expect(r.stderr.split('\n').filter((l) => l.includes('proxy: CONNECT')).length).toBe(log.length);
   });
 
