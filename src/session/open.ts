@@ -223,7 +223,8 @@ function gaveUp(err: unknown): boolean {
   return err instanceof TimeoutError || err instanceof ConnectionLostError;
 }
 
-function notStartedYet(err: unknown): boolean {
+/** The kubelet refused an exec because the container does not run (yet): nothing ran. */
+export function notStartedYet(err: unknown): boolean {
   return err instanceof StreamRefusedError && /container not found|not running|stopped state/i.test(err.message);
 }
 

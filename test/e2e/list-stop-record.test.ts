@@ -260,6 +260,33 @@ describe('stop', () => {
     expect(t.message).toMatch(/^stopped by dd-admin at \S+Z\n$/);
   });
 
+  it('right after the first run on a fresh pod (the status still says ContainerCreating): --dry-run lists it, stop stops it', async () => {
+    // The pod status lags the kubelet by about a second: a debugger a session
+    // is already using can still read "starting". It used to be refused (77).
+    const pods = [uniq('app-e'), uniq('app-f')];
+    await Promise.all(pods.map((name) => createPod({ namespace: ns1, name })));
+    await Promise.all(
+      pods.map(async (E, i) => {
+        const dry = i === 0;
+        const first = await plugin(['-n', ns1, E, '-q', '--', 'true'], { env });
+        expect(first.code).toBe(0);
+        const r = await plugin(['stop', '-n', ns1, E, ...(dry ? ['--dry-run'] : [])], { env });
+        expect(r.stderr).not.toMatch(/^error:/m);
+        expect(r.code).toBe(0);
+        const p = await podJSON(ns1, E);
+        expect(p.spec.ephemeralContainers).toHaveLength(1);
+        const name = p.spec.ephemeralContainers![0]!.name;
+        if (dry) {
+          expect(r.stdout).toMatch(new RegExp(`^would stop debugger ${name} in pod ${E} \\(namespace ${ns1}\\)( \\(starting\\))?, opened by dd-admin\\n$`));
+          expect(p.status.ephemeralContainerStatuses?.find((s) => s.name === name)?.state.terminated).toBeUndefined();
+        } else {
+          expect(r.stdout).toBe(`debugger ${name} in pod ${E} (namespace ${ns1}) stopped\n`);
+          expect((await waitTerminated(ns1, E, name, 5_000)).message).toMatch(/^stopped by dd-admin at \S+Z\n$/);
+        }
+      }),
+    );
+  });
+
   it('--all -n: every running debugger of the namespace', async () => {
     const r = await plugin(['stop', '--all', '-n', ns2], { env });
     expect(r.code).toBe(0);

@@ -9,7 +9,8 @@ import { loadConnection, type ClusterConnection } from '../../kubeconfig/load.js
 import { STOPPED_PREFIX, stopScript } from '../../plan/scripts.js';
 import { recordTime } from '../../record/record.js';
 import { whoAmI } from '../../record/whoami.js';
-import { execCapture, inParallel } from '../list/exec.js';
+import { execCapture, inParallel, type Captured } from '../list/exec.js';
+import { notStartedYet } from '../../session/open.js';
 import { podPages, type Scope } from '../list/fetch.js';
 import { parseFlags, withApiWarnings, type ParsedFlags } from '../list/flags.js';
 import type { WarningLog } from '../../kube/warnings.js';
@@ -114,10 +115,12 @@ async function stopWith(f: ParsedFlags, io: MainIO, warnings: WarningLog): Promi
   for (const r of targets) {
     if (r.state.kind === 'exited') outcomes.push({ kind: 'already', row: r, how: `already exited (${r.state.why ?? r.state.reason ?? `code ${r.state.exitCode}`})` });
   }
-  const running = targets.filter((r) => r.state.kind === 'running');
+  // A debugger still being created counts as running: the pod status lags the
+  // kubelet by a second or so, and a session may already be using it.
+  const running = targets.filter((r) => r.state.kind === 'running' || isStarting(r));
   for (const r of targets) {
-    if (r.state.kind === 'starting' || r.state.kind === 'waiting') {
-      outcomes.push(failed(r, `still starting (${r.state.kind === 'waiting' ? r.state.reason : 'no status yet'}); run stop again once it runs`));
+    if (r.state.kind === 'waiting' && !isStarting(r)) {
+      outcomes.push(failed(r, `it is not running (${r.state.reason}${r.state.message ? `: ${r.state.message}` : ''}); run stop again once it runs`));
     }
   }
 
@@ -136,7 +139,7 @@ async function stopWith(f: ParsedFlags, io: MainIO, warnings: WarningLog): Promi
   for (const r of running) if (!allowed.get(r.namespace)) outcomes.push(failed(r, `not allowed: stopping needs "create pods/exec" in namespace "${r.namespace}" (RBAC)`));
 
   if (dryRun) {
-    for (const r of stoppable) io.stdout.write(`would stop ${where(r)}${r.record ? `, opened by ${r.record.openedBy}` : ''}\n`);
+    for (const r of stoppable) io.stdout.write(`would stop ${where(r)}${isStarting(r) ? ' (starting)' : ''}${r.record ? `, opened by ${r.record.openedBy}` : ''}\n`);
     if (stoppable.length === 0) io.stderr.write('No running debuggers to stop.\n');
     return report(outcomes.filter((o) => o.kind !== 'stopped'), io, true);
   }
@@ -151,6 +154,13 @@ async function stopWith(f: ParsedFlags, io: MainIO, warnings: WarningLog): Promi
     outcomes.push(...(await inParallel(stoppable, 8, (r) => stopOne(kube, conn, r, why, timeoutMs, say))));
   }
   return report(outcomes, io, false);
+}
+
+/** Waiting reasons on the way to running; any other waiting reason (ErrImagePull, CreateContainerError...) is a failure. */
+const STARTING_REASONS = new Set(['ContainerCreating', 'PodInitializing']);
+
+function isStarting(r: DebuggerRow): boolean {
+  return r.state.kind === 'starting' || (r.state.kind === 'waiting' && STARTING_REASONS.has(r.state.reason));
 }
 
 function where(r: DebuggerRow): string {
@@ -181,9 +191,9 @@ function report(outcomes: Outcome[], io: MainIO, dryRun: boolean): number {
 /** The stop exec, then the pod's status until the debugger is reported terminated. */
 async function stopOne(kube: KubeClient, conn: ClusterConnection, r: DebuggerRow, why: string, timeoutMs: number, say: (l: string) => void): Promise<Outcome> {
   const deadline = Date.now() + timeoutMs;
-  const target = { namespace: r.namespace, pod: r.pod, container: r.name };
   try {
-    const res = await execCapture(conn, target, ['/bin/sh', '-c', stopScript(), 'distroless-debug-stop', why]);
+    const res = await execWhenStarted(kube, conn, r, ['/bin/sh', '-c', stopScript(), 'distroless-debug-stop', why], deadline, timeoutMs);
+    if ('outcome' in res) return res.outcome;
     // Any other code proves nothing: once the main process exits the runtime
     // ends every process of the container, this exec included (137). The
     // status decides.
@@ -216,5 +226,41 @@ async function stopOne(kube: KubeClient, conn: ClusterConnection, r: DebuggerRow
       lastSaid = Date.now();
     }
     await new Promise((res) => setTimeout(res, 500));
+  }
+}
+
+/**
+ * The stop exec, retried while a debugger that is still being created refuses
+ * it ("container not found": nothing ran). Between attempts the status says
+ * whether it exited or failed to start instead.
+ */
+async function execWhenStarted(
+  kube: KubeClient,
+  conn: ClusterConnection,
+  r: DebuggerRow,
+  command: string[],
+  deadline: number,
+  timeoutMs: number,
+): Promise<Captured | { outcome: Outcome }> {
+  const target = { namespace: r.namespace, pod: r.pod, container: r.name };
+  for (;;) {
+    try {
+      return await execCapture(conn, target, command);
+    } catch (err) {
+      if (!isStarting(r) || !notStartedYet(err)) throw err;
+    }
+    let p: V1Pod;
+    try {
+      p = await getPod(kube, r.namespace, r.pod);
+    } catch (err) {
+      if (err instanceof NotFoundError) return { outcome: { kind: 'already', row: r, how: 'gone with its pod' } };
+      throw err;
+    }
+    const s = p.status?.ephemeralContainerStatuses?.find((c) => c.name === r.name)?.state;
+    if (s?.terminated) return { outcome: { kind: 'already', row: r, how: `already exited (code ${s.terminated.exitCode}${s.terminated.reason ? `, ${s.terminated.reason}` : ''})` } };
+    const reason = s?.waiting?.reason;
+    if (reason !== undefined && !STARTING_REASONS.has(reason)) return { outcome: failed(r, `it did not start (${reason}${s?.waiting?.message ? `: ${s.waiting.message}` : ''})`) };
+    if (Date.now() >= deadline) return { outcome: failed(r, `it did not start within ${formatDuration(timeoutMs)} (--timeout); check it with list, and run stop again`) };
+    await new Promise((res) => setTimeout(res, 250));
   }
 }
