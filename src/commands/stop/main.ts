@@ -191,6 +191,7 @@ function report(outcomes: Outcome[], io: MainIO, dryRun: boolean): number {
 /** The stop exec, then the pod's status until the debugger is reported terminated. */
 async function stopOne(kube: KubeClient, conn: ClusterConnection, r: DebuggerRow, why: string, timeoutMs: number, say: (l: string) => void): Promise<Outcome> {
   const deadline = Date.now() + timeoutMs;
+  if (isStarting(r)) say(`${where(r)} is still starting; stopping it once it runs`);
   try {
     const res = await execWhenStarted(kube, conn, r, ['/bin/sh', '-c', stopScript(), 'distroless-debug-stop', why], deadline, timeoutMs);
     if ('outcome' in res) return res.outcome;
