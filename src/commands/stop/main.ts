@@ -24,7 +24,8 @@ Usage:
 
 Each open session is told, then closed; the debugger exits 0 with "stopped by USER at
 TIME" as its termination message (shown by list). The command waits until the pod
-status says terminated, with progress on stderr.
+status says terminated, with progress on stderr. A debugger still starting is stopped
+once it runs.
 
 Options:
       --all              every running debugger of this plugin in the namespace (-A: all)
