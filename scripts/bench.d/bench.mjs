@@ -142,19 +142,23 @@ if (sea) {
   notes.push('The single-file binary was not built (scripts/release), so its start-up is not in this run.');
 }
 
+// What a krew install runs: the single binary when scripts/release built it.
+const fast = sea ?? PLUGIN;
+const fastLabel = sea ? 'single binary' : 'npm entry';
+
 // 2. Time to first prompt, new debugger (image on the node already)
 // BusyBox's line editor follows its prompt with a cursor-position query (ESC[6n).
 const ourPrompt = /\[debug pod\/\S+ app\] \/ \$ /;
 const peerPrompt = /(^|[\r\n])(\/ \$|~ \$|\/ #) /;
 rows.push(
   await pairs(
-    'first prompt, new debugger on a fresh pod vs kubectl debug -it',
+    `first prompt, new debugger on a fresh pod (${fastLabel}) vs kubectl debug -it`,
     // A pod of its own for every run, created (and Ready) before the clock
     // starts: the first debugger of an incident, and no run waits behind the
     // kubelet's work on the other tool's debugger in a shared pod.
     async (i) => {
       await freshPod(`bench-first-ours-${i}`);
-      return timeToPrompt(`${PLUGIN} -n ${NS} bench-first-ours-${i}`, ourPrompt);
+      return timeToPrompt(`${fast} -n ${NS} bench-first-ours-${i}`, ourPrompt);
     },
     async (i) => {
       await freshPod(`bench-first-peer-${i}`);
@@ -168,8 +172,8 @@ rows.push(
 // 3. Time to first prompt, debugger already running (reuse) vs kubectl debug (always new)
 rows.push(
   await pairs(
-    'first prompt, running debugger (reuse) vs kubectl debug -it',
-    () => timeToPrompt(`${PLUGIN} -n ${NS} bench-reuse`, ourPrompt),
+    `first prompt, running debugger (reuse, ${fastLabel}) vs kubectl debug -it`,
+    () => timeToPrompt(`${fast} -n ${NS} bench-reuse`, ourPrompt),
     () => timeToPrompt(`${KUBECTL} --context admin -n ${NS} debug -it bench-new --image=${IMAGE} --target=app --profile=general --custom=${custom} -- sh`, peerPrompt),
     5,
     GOALS.reusePrompt,
@@ -193,7 +197,6 @@ rows.push(
 
 // 4b. The same command on the running debugger against `kubectl exec` into
 // that very debugger: what our checks and requests cost over kubectl's one.
-const fast = sea ?? PLUGIN;
 const reusePod = JSON.parse(kubectl(['-n', NS, 'get', 'pod', 'bench-reuse', '-o', 'json']));
 const runningDebugger = (reusePod.status.ephemeralContainerStatuses ?? []).find((c) => c.state?.running)?.name;
 if (!runningDebugger) throw new Error('bench-reuse has no running debugger to exec into');
@@ -284,7 +287,7 @@ const page = renderBenchmarks({
   phases: [...phases],
   commands: [
     `start-up: \`kubectl-distroless_debug --version\` / \`--help\` vs \`kubectl debug --help\`${sea ? `; single binary from \`release/${seaArchive}\` (\`--version\`)` : ''}`,
-    `first prompt: \`kubectl distroless-debug -n ${NS} POD\` (new debugger: a fresh pod of its own per run, for both tools, created before the clock starts; running debugger: one pod reused) vs \`kubectl debug -it POD --image=${IMAGE} --target=app --custom=<runAsUser/runAsGroup 65532> -- sh\`, both in a pseudo-terminal (util-linux \`script\`), timed until the prompt appears (kubectl debug -it prints its prompt once it has attached)`,
+    `first prompt: \`${sea ? 'single binary' : 'kubectl-distroless_debug'} -n ${NS} POD\` (new debugger: a fresh pod of its own per run, for both tools, created before the clock starts; running debugger: one pod reused) vs \`kubectl debug -it POD --image=${IMAGE} --target=app --custom=<runAsUser/runAsGroup 65532> -- sh\`, both in a pseudo-terminal (util-linux \`script\`), timed until the prompt appears (kubectl debug -it prints its prompt once it has attached)`,
     `round trip: \`kubectl distroless-debug -n ${NS} POD -q -- cat etc/app-variant\` vs \`kubectl debug -i --quiet POD --image=${IMAGE} --target=app --custom=... -- cat /proc/1/root/etc/app-variant\``,
     `command on the running debugger: \`${sea ? 'single binary' : 'kubectl-distroless_debug'} -n ${NS} POD -q -- cat etc/app-variant\` vs \`kubectl exec POD -c <that debugger> -- cat /proc/1/root/etc/app-variant\``,
     `throughput: \`kubectl distroless-debug -n ${NS} POD -q -- head -c ${size} /dev/zero\` vs \`kubectl exec bench-tools -- head -c ${size} /dev/zero\` (a BusyBox pod), peak RSS from \`/usr/bin/time -f %M\``,

@@ -175,11 +175,13 @@ export function sessionScript(prompt: string): string {
   return `${prelude}
 sid=$1
 shift
+# The first session on a new debugger can start before its keeper has found the
+# target: wait for it (10 s at most), in short steps, as the user waits too.
 i=0
 while [ ! -s "$dir/pid" ]; do
   i=$((i + 1))
-  if [ "$i" -gt 100 ]; then echo "distroless-debug: the debugger has not found its target; see its log" >&2; exit 125; fi
-  sleep 0.1
+  if [ "$i" -gt 500 ]; then echo "distroless-debug: the debugger has not found its target; see its log" >&2; exit 125; fi
+  sleep 0.02
 done
 pid=$(cat "$dir/pid")
 # A session ID runs once: the plugin may retry an exec whose connection was
