@@ -54,7 +54,7 @@ Session:
   -q, --quiet                 print nothing but the session's own output and errors
   -v, --verbose               details, timings and API calls on stderr (credentials redacted);
                               kubectl's -v N and -v=N levels are accepted and mean the same
-Record (issue 12):
+Record:
       --reason TEXT           why, kept in a new debugger's spec with who opened it and when
                               (env DISTROLESS_DEBUG_REASON; shown by list)
       --record FILE           write the session as an asciicast v2 recording, as it happens

@@ -37,10 +37,10 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     io.stdout.write(`kubectl-distroless_debug v${version()}\n`);
     return ExitCode.ok;
   }
-  if (early.includes('--help') || early.includes('-h') || argv.length === 0) {
+  if (early.includes('--help') || early.includes('-h')) {
     const { HELP } = await import('./help.js');
     io.stdout.write(HELP);
-    return argv.length === 0 ? ExitCode.usage : ExitCode.ok;
+    return ExitCode.ok;
   }
   const verbose = isVerbose(argv);
   let sink: ProgressSink | undefined;

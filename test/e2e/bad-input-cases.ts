@@ -142,6 +142,7 @@ export const CASES: BadInputCase[] = [
   { title: 'boolean negation (--no-new)', group: 'Flags and values', args: [...RUNNING, '--no-new'], code: USAGE, line: 'error: Unknown argument: --no-new; see --help' },
   { title: 'a command without --', group: 'Flags and values', args: [...RUNNING, 'ls', '-l'], code: USAGE, line: 'error: one target expected, got "{running} ls"; put a command after --, e.g. -- ls -l' },
   { title: 'two targets', group: 'Flags and values', args: ['-n', 'demo', '{running}', '{pending}'], code: USAGE, line: 'error: one target expected, got "{running} {pending}"; put a command after --, e.g. -- ls -l' },
+  { title: 'no arguments at all (as kubectl debug: one line, not the whole help)', group: 'Flags and values', args: [], quiet: false, code: USAGE, line: 'error: missing the pod to debug: kubectl distroless-debug POD (or deploy/NAME); see --help' },
   { title: 'no target', group: 'Flags and values', args: ['-n', 'demo', '--', 'true'], code: USAGE, line: 'error: missing the pod to debug: kubectl distroless-debug POD (or deploy/NAME); see --help' },
   { title: '-q with -v', group: 'Flags and values', args: [...RUNNING, '-v'], code: USAGE, line: 'error: -q/--quiet and -v/--verbose cannot be used together' },
   { title: '--uid that is a name', group: 'Flags and values', args: [...RUNNING, '--uid', 'nonroot'], code: USAGE, line: 'error: --uid must be a numeric ID such as 65532, got "nonroot"' },
