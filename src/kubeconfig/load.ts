@@ -17,6 +17,7 @@ import { DEFAULT_PLUGIN_TIMEOUT_MS, execCredentialSource } from './exec-credenti
 import { inClusterEntries, inClusterPossible } from './in-cluster.js';
 import { impersonationHeaders, overrideCluster, overrideUser, type ConnectionOverrides } from './overrides.js';
 import { proxyFromEnvironment, parseProxyValue } from './proxy-env.js';
+import { NOT_SIMPLE, parseSimpleYaml } from './simple-yaml.js';
 import { proxyDisplay, TunnelAgent } from './tunnel-agent.js';
 import {
   mergeKubeconfigs,
@@ -153,16 +154,21 @@ function noKubeconfig(flags: KubeconfigFlags, env: NodeJS.ProcessEnv): ConfigErr
 }
 
 async function parseFiles(texts: Array<{ path: string; text: string }>): Promise<KubeconfigFile[]> {
-  const { load } = await import('js-yaml');
-  return texts.map(({ path: file, text }) => {
-    let parsed: unknown;
-    try {
-      parsed = load(text);
-    } catch (err) {
-      throw new ConfigError(`cannot parse kubeconfig ${file}: ${firstLine(err)}; fix the YAML`, { cause: err });
+  const files: KubeconfigFile[] = [];
+  for (const { path: file, text } of texts) {
+    // js-yaml (loaded only when needed) for what the fast path does not take.
+    let parsed: unknown = parseSimpleYaml(text);
+    if (parsed === NOT_SIMPLE) {
+      const { load } = await import('js-yaml');
+      try {
+        parsed = load(text);
+      } catch (err) {
+        throw new ConfigError(`cannot parse kubeconfig ${file}: ${firstLine(err)}; fix the YAML`, { cause: err });
+      }
     }
-    return { path: file, config: parseKubeconfig(parsed, file) };
-  });
+    files.push({ path: file, config: parseKubeconfig(parsed, file) });
+  }
+  return files;
 }
 
 /** The user entry handed to client-node: impersonation, tokenFile and exec plugins are applied by us. */
