@@ -82,22 +82,23 @@ function checkClientNodeUses(distDir) {
 }
 
 /**
- * --version reads package.json next to dist/ unless main.ts uses the global
- * __DD_VERSION__ the bundle defines. Until src/cli/main.ts does, this
- * replaces that one read in the bundled copy (and fails if neither is there).
+ * --version reads package.json next to dist/ unless src/cli/early.ts (where
+ * version() lives) uses the global __DD_VERSION__ the bundle defines. If it
+ * does not, this replaces that one read in the bundled copy (and fails if
+ * neither is there).
  */
 function versionPlugin(root, version) {
-  const mainFile = path.join(root, 'dist', 'cli', 'main.js');
+  const mainFile = path.join(root, 'dist', 'cli', 'early.js');
   const read = `readFileSync(new URL('../../package.json', import.meta.url), 'utf8')`;
   return {
     name: 'dd-version',
     setup(build) {
-      build.onLoad({ filter: /[\\/]dist[\\/]cli[\\/]main\.js$/ }, (args) => {
+      build.onLoad({ filter: /[\\/]dist[\\/]cli[\\/]early\.js$/ }, (args) => {
         if (path.resolve(args.path) !== mainFile) return undefined;
         const text = readFileSync(args.path, 'utf8');
         if (text.includes('__DD_VERSION__')) return { contents: text, loader: 'js' };
         if (!text.includes(read)) {
-          return { errors: [{ text: 'dist/cli/main.js neither uses __DD_VERSION__ nor reads ../../package.json the known way; see docs/release.md' }] };
+          return { errors: [{ text: 'dist/cli/early.js neither uses __DD_VERSION__ nor reads ../../package.json the known way; see docs/release.md' }] };
         }
         return { contents: text.replace(read, JSON.stringify(JSON.stringify({ version }))), loader: 'js' };
       });

@@ -1,4 +1,4 @@
-import { DEFAULT_IMAGE } from '../plan/container.js';
+import { DEFAULT_IMAGE } from '../plan/default-image.js';
 
 /**
  * Static help: printed without loading the argument parser or the Kubernetes

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { DebugError, ExitCode, exitCodeOf } from '../errors.js';
 import type { ProgressSink } from '../progress/events.js';
 import { freshLine } from '../terminal/cursor.js';
 import { trackChildren } from '../process/children.js';
+import { earlyAnswer } from './early.js';
 import type { SubcommandLoader } from './subcommands.js';
 import { isVerbose } from './verbosity.js';
 import { endProcess, handleSignals, isEnding, onShutdown } from './shutdown.js';
@@ -14,14 +14,8 @@ export interface MainIO {
   env: NodeJS.ProcessEnv;
 }
 
-declare const __DD_VERSION__: string | undefined;
-
-export function version(): string {
-  // The single executable (scripts/release) has no package.json beside it: esbuild defines the version.
-  if (typeof __DD_VERSION__ === 'string') return __DD_VERSION__;
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+// The plugin's version lives with the other static answers (early.ts).
+export { version } from './early.js';
 
 /**
  * The command: parse, convert and validate every flag (no network), then run.
@@ -32,15 +26,10 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   const { subcommandOf } = await import('./subcommands.js');
   const subcommand = subcommandOf(argv);
   if (subcommand) return runSubcommand(subcommand, argv.slice(1), io);
-  const early = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
-  if (early.includes('--version')) {
-    io.stdout.write(`kubectl-distroless_debug v${version()}\n`);
-    return ExitCode.ok;
-  }
-  if (early.includes('--help') || early.includes('-h')) {
-    const { HELP } = await import('./help.js');
-    io.stdout.write(HELP);
-    return ExitCode.ok;
+  const answer = await earlyAnswer(argv);
+  if (answer) {
+    io.stdout.write(answer.text);
+    return answer.code;
   }
   const verbose = isVerbose(argv);
   let sink: ProgressSink | undefined;

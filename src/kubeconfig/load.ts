@@ -13,10 +13,11 @@ import * as path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { MAX_TIMER_MS, parseDurationFlag } from '../duration.js';
 import { ConfigError, DebugError, UsageError } from '../errors.js';
-import { DEFAULT_PLUGIN_TIMEOUT_MS, execCredentialSource } from './exec-credential.js';
+import type * as ExecCredential from './exec-credential.js';
 import { inClusterEntries, inClusterPossible } from './in-cluster.js';
 import { impersonationHeaders, overrideCluster, overrideUser, type ConnectionOverrides } from './overrides.js';
 import { proxyFromEnvironment, parseProxyValue } from './proxy-env.js';
+import { NOT_SIMPLE, parseSimpleYaml } from './simple-yaml.js';
 import { proxyDisplay, TunnelAgent } from './tunnel-agent.js';
 import {
   mergeKubeconfigs,
@@ -153,16 +154,21 @@ function noKubeconfig(flags: KubeconfigFlags, env: NodeJS.ProcessEnv): ConfigErr
 }
 
 async function parseFiles(texts: Array<{ path: string; text: string }>): Promise<KubeconfigFile[]> {
-  const { load } = await import('js-yaml');
-  return texts.map(({ path: file, text }) => {
-    let parsed: unknown;
-    try {
-      parsed = load(text);
-    } catch (err) {
-      throw new ConfigError(`cannot parse kubeconfig ${file}: ${firstLine(err)}; fix the YAML`, { cause: err });
+  const files: KubeconfigFile[] = [];
+  for (const { path: file, text } of texts) {
+    // js-yaml (loaded only when needed) for what the fast path does not take.
+    let parsed: unknown = parseSimpleYaml(text);
+    if (parsed === NOT_SIMPLE) {
+      const { load } = await import('js-yaml');
+      try {
+        parsed = load(text);
+      } catch (err) {
+        throw new ConfigError(`cannot parse kubeconfig ${file}: ${firstLine(err)}; fix the YAML`, { cause: err });
+      }
     }
-    return { path: file, config: parseKubeconfig(parsed, file) };
-  });
+    files.push({ path: file, config: parseKubeconfig(parsed, file) });
+  }
+  return files;
 }
 
 /** The user entry handed to client-node: impersonation, tokenFile and exec plugins are applied by us. */
@@ -385,16 +391,19 @@ export async function loadConnection(
   // are handled here directly.
   const needsClientNode = Boolean(user['auth-provider'] || socksProxy);
   const kc = needsClientNode ? await clientNodeConfig(sel, cluster, user) : undefined;
-  const execCredential = user.exec
-    ? execCredentialSource({
-        exec: user.exec,
-        cluster,
-        who: `user "${sel.userName}" (context "${sel.contextName}")`,
-        timeoutMs: requestTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS,
-        timeoutSource: requestTimeoutMs !== undefined ? '--request-timeout' : 'the default for credential plugins',
-        env,
-      })
-    : undefined;
+  let execCredential: ReturnType<typeof ExecCredential.execCredentialSource> | undefined;
+  if (user.exec) {
+    // Loaded only for users with a plugin: it brings node:child_process (a few ms at every TAB otherwise).
+    const { DEFAULT_PLUGIN_TIMEOUT_MS, execCredentialSource } = await import('./exec-credential.js');
+    execCredential = execCredentialSource({
+      exec: user.exec,
+      cluster,
+      who: `user "${sel.userName}" (context "${sel.contextName}")`,
+      timeoutMs: requestTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS,
+      timeoutSource: requestTimeoutMs !== undefined ? '--request-timeout' : 'the default for credential plugins',
+      env,
+    });
+  }
   // Start the plugin now: every request needs its credential, and a request's
   // own deadline must not start counting while the plugin still runs (the
   // plugin has its own limit, and its own message).

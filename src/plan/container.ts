@@ -7,7 +7,7 @@ import { attachScript, keeperScript, leaseSeconds, promptFor } from './scripts.j
 import type { Target } from './target.js';
 
 export const NAME_PREFIX = 'distroless-debug-';
-export const DEFAULT_IMAGE = 'docker.io/library/busybox:1.37.0';
+export { DEFAULT_IMAGE } from './default-image.js';
 
 /** exec: a keeper idles and sessions exec into it. attach: the session is the main process. */
 export type DebuggerMode = 'exec' | 'attach';
