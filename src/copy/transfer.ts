@@ -40,7 +40,8 @@ export async function runCopy(args: CopyArgs, io: MainIO): Promise<number> {
   const { remote, local, direction } = endpoints;
   const options = args.options;
   const sink = await chooseSink(options.quiet, options.verbose, io.stderr);
-  const progress = progressBar(io.stderr, !options.quiet && io.stderr.isTTY === true && (io.stderr.columns ?? 0) > 0);
+  const showProgress = !options.quiet && io.stderr.isTTY === true && (io.stderr.columns ?? 0) > 0;
+  const progress = progressBar(io.stderr, showProgress);
   const offShutdown = onShutdown(() => {
     sink.close();
     progress.stop();
@@ -87,7 +88,8 @@ export async function runCopy(args: CopyArgs, io: MainIO): Promise<number> {
     if (packed) progress.setTotal(packed.size);
     const command =
       direction === 'out'
-        ? ['sh', '-c', packScript(), 'distroless-debug-cp', remote.path]
+        ? // Without a bar nothing reads the size: the pod side skips its walk of the tree.
+          ['sh', '-c', packScript(), 'distroless-debug-cp', remote.path, showProgress ? 'size' : '-']
         : ['sh', '-c', unpackScript(), 'distroless-debug-cp', remote.path, (packed as PackSource).name, (packed as PackSource).kind];
     const runIO: RunIO = {
       stdin: (packed ? counted(input, progress) : input) as unknown as NodeJS.ReadStream,
