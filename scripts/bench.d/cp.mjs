@@ -162,7 +162,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const REPO = fileURLToPath(new URL('../..', import.meta.url));
   const CACHE = process.env.DD_CACHE ?? `${homedir()}/.cache/distroless-debug`;
   const env = { ...process.env, KUBECONFIG: `${process.env.DD_CLUSTER_STATE ?? `${CACHE}/cluster`}/kubeconfig` };
-  const { section } = await benchCp({ plugin: `${REPO}/bin/kubectl-distroless_debug`, kubectl: `${CACHE}/bin/kubectl`, env, ns: 'bench', runs: Number(process.env.BENCH_RUNS ?? 3) });
+  // BENCH_PLUGIN: another build's executable (an older commit, for a before/after).
+  const { section } = await benchCp({ plugin: process.env.BENCH_PLUGIN ?? `${REPO}/bin/kubectl-distroless_debug`, kubectl: `${CACHE}/bin/kubectl`, env, ns: process.env.BENCH_NS ?? 'bench', runs: Number(process.env.BENCH_RUNS ?? 3) });
   const file = `${REPO}/docs/benchmarks.md`;
   const page = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
   const start = page.indexOf(CP_BEGIN);
