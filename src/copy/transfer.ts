@@ -189,15 +189,19 @@ function counted(source: Readable, progress: Progress): Readable {
   return source;
 }
 
-/** Counts the bytes coming in, passing them on with the target's backpressure. */
+/**
+ * Counts the bytes coming in, passing them on with the target's backpressure.
+ * The pump's own collections (every 8 MiB, stream/memory.ts) are enough: the
+ * archive's bytes go to disk from the buffer they arrived in (tar-reader.ts),
+ * so no more copies are alive than for a session's output. Collecting here
+ * too (every 4 MiB) tripled the collections, about 0.3 s of CPU per 200 MiB, for 10 MiB less
+ * peak RSS (86-90 MiB instead of 75-77, measured).
+ */
 function countingWriter(target: Writable, progress: Progress): Writable {
-  // Twice as often as the pump alone: the archive's bytes pass through more buffers on their way to disk.
-  const recycle = outputRecycler(4 << 20);
   const w = new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
       progress.add(chunk.length);
-      recycle(chunk.length);
       if (target.write(chunk)) cb();
       else target.once('drain', () => cb());
     },
