@@ -140,6 +140,11 @@ export async function checkLocalDestination(dest: string): Promise<void> {
   if (!pst.isDirectory()) throw new PathKindError(`cannot write ${dest}: ${parent} is a file, not a directory`);
 }
 
+/** `rel` (checked components joined by "/") below the normalised directory `base`, without path.join's normalising. */
+function under(base: string, rel: string): string {
+  return base.endsWith('/') ? base + rel : `${base}/${rel}`;
+}
+
 interface PendingDir {
   at: string;
   mode: number;
@@ -194,7 +199,7 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
   const noLinkOnTheWay = (top: string, rel: string[]): boolean => {
     let at = top;
     for (let i = 0; i < rel.length - 1; i++) {
-      at = path.join(at, rel[i] as string);
+      at = under(at, rel[i] as string);
       if (checked.has(at)) continue;
       const st = lstatOrUndefined(at);
       if (!st?.isDirectory()) return false;
@@ -260,9 +265,11 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
         skip(describeRefusal(header.name, 'it comes before its directory'));
         return undefined;
       }
-      destTop = placeFirst(header.type === 'directory');
+      // Normalised once, so that paths below it can be joined by plain concatenation (components are checked names).
+      destTop = path.normalize(placeFirst(header.type === 'directory')).replace(/(.)\/+$/, '$1');
     }
-    const at = rel.length === 0 ? destTop : path.join(destTop, ...rel);
+    const parentAt = rel.length <= 1 ? destTop : under(destTop, rel.slice(0, -1).join('/'));
+    const at = rel.length === 0 ? destTop : under(parentAt, rel[rel.length - 1] as string);
     if (!noLinkOnTheWay(destTop, rel)) {
       skip(describeRefusal(header.name, 'a link, a file or a refused entry stands on its way'));
       return undefined;
@@ -270,7 +277,7 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
     const mode = header.mode & MODE_BITS;
     const mtime = header.mtime;
     // Into a directory this copy created, only this copy's own entries can be in the way: no need to ask the disk.
-    const existing = fresh.has(path.dirname(at)) && !made.has(at) ? undefined : lstatOrUndefined(at);
+    const existing = rel.length > 0 && fresh.has(parentAt) && !made.has(at) ? undefined : lstatOrUndefined(at);
     made.add(at);
     switch (header.type) {
       case 'directory': {
@@ -317,7 +324,7 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
       case 'link': {
         const lcomps = entryComponents(header.linkname ?? '');
         const lrel = isRefusal(lcomps) ? undefined : opts.top === ROOT_TOP ? lcomps : lcomps[0] === opts.top ? lcomps.slice(1) : undefined;
-        const from = lrel ? path.join(destTop, ...lrel) : undefined;
+        const from = lrel ? (lrel.length === 0 ? destTop : under(destTop, lrel.join('/'))) : undefined;
         const fromStat = from ? lstatOrUndefined(from) : undefined;
         if (!from || !fromStat?.isFile()) {
           skip(describeRefusal(header.name, `it is a hard link to "${header.linkname ?? ''}", not a file of this copy`));
