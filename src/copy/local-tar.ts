@@ -526,20 +526,38 @@ export async function localPacker(src: string, warn: (line: string) => void): Pr
     };
     await walk(abs, [name]);
   }
-  const stream = Readable.from(coalesce(archive(items, skip), SEND_CHUNK));
+  const stream = Readable.from(archive(items, skip));
   return { name, kind: st.isDirectory() ? 'd' : 'f', size, skipped, stream };
 }
 
 const ZEROS = Buffer.alloc(BLOCK);
 
-/** The archive of `items`, in order: each entry's header, content and padding, then the end blocks. */
+/**
+ * The archive of `items`, in order: each entry's header, content and padding,
+ * then the end blocks, in writes of about SEND_CHUNK bytes. Small entries are
+ * gathered synchronously (one await per write, not three per file); a big
+ * file's reads go out as they are.
+ */
 async function* archive(items: Item[], skip: (line: string) => void): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let length = 0;
+  const take = (): Buffer => {
+    const out = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
+    parts = [];
+    length = 0;
+    return out;
+  };
+  const put = (b: Buffer) => {
+    if (b.length === 0) return;
+    parts.push(b);
+    length += b.length;
+  };
   for (const it of items) {
     const base = { name: `./${it.rel.join('/')}`, mode: it.st.mode & MODE_BITS, mtime: it.st.mtime, uid: it.st.uid, gid: it.st.gid, size: 0 };
     if (it.link !== undefined) {
-      yield encodeHeader({ ...base, type: 'symlink', linkname: it.link });
+      put(encodeHeader({ ...base, type: 'symlink', linkname: it.link }));
     } else if (it.st.isDirectory()) {
-      yield encodeHeader({ ...base, type: 'directory' });
+      put(encodeHeader({ ...base, type: 'directory' }));
     } else if (it.st.size <= SMALL_FILE) {
       let body: Buffer;
       try {
@@ -548,9 +566,9 @@ async function* archive(items: Item[], skip: (line: string) => void): AsyncGener
         skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
         continue;
       }
-      yield encodeHeader({ ...base, type: 'file', size: body.length });
-      yield body;
-      yield ZEROS.subarray(0, padding(body.length));
+      put(encodeHeader({ ...base, type: 'file', size: body.length }));
+      put(body);
+      put(ZEROS.subarray(0, padding(body.length)));
     } else {
       let fh: fsp.FileHandle;
       try {
@@ -562,7 +580,8 @@ async function* archive(items: Item[], skip: (line: string) => void): AsyncGener
       try {
         // Exactly the size in the header: a file that grows meanwhile is cut there, one that shrinks fails the copy.
         const size = it.st.size;
-        yield encodeHeader({ ...base, type: 'file', size });
+        put(encodeHeader({ ...base, type: 'file', size }));
+        yield take();
         for (let done = 0; done < size; ) {
           const want = Math.min(IO_CHUNK, size - done);
           const { bytesRead, buffer } = await fh.read(Buffer.allocUnsafe(want), 0, want, done);
@@ -570,13 +589,15 @@ async function* archive(items: Item[], skip: (line: string) => void): AsyncGener
           done += bytesRead;
           yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
         }
-        yield ZEROS.subarray(0, padding(size));
+        put(ZEROS.subarray(0, padding(size)));
       } finally {
         await fh.close();
       }
     }
+    if (length >= SEND_CHUNK) yield take();
   }
-  yield END_OF_ARCHIVE;
+  put(END_OF_ARCHIVE);
+  yield take();
 }
 
 /** Small buffers joined into writes of at least `size` bytes (big ones pass as they are). */
