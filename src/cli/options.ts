@@ -146,7 +146,7 @@ function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], f
 }
 
 /** --copy-to NAME and --rm: a valid pod name, and only the flags that mean something for a copy. */
-function checkCopyTo(raw: RawArgs, dryRun: string): void {
+function checkCopyTo(raw: RawArgs): void {
   if (raw.rm && raw.copyTo === undefined) {
     throw new UsageError('--rm deletes the copy made by --copy-to NAME; add --copy-to NAME, or drop --rm');
   }
@@ -155,7 +155,6 @@ function checkCopyTo(raw: RawArgs, dryRun: string): void {
   if (raw.copyTo === parseTargetRef(raw.target).name) {
     throw new UsageError(`--copy-to ${raw.copyTo} is the pod itself; give the copy a new name, e.g. --copy-to ${raw.copyTo}-debug`);
   }
-  if (dryRun !== 'none') throw new UsageError('--copy-to does not support --dry-run yet; drop one of them');
   for (const [flag, v] of [['--uid', raw.uid], ['--gid', raw.gid], ['--profile', raw.profile], ['--new', raw.new], ['--idle-timeout', raw.idleTimeout]] as const) {
     if (v !== undefined && v !== false) {
       throw new UsageError(`${flag} does not apply to --copy-to: the session runs in the copy's app container itself, as the app's identity; drop ${flag}`);
@@ -195,7 +194,7 @@ export function toOptions(raw: RawArgs, env: NodeJS.ProcessEnv): Options {
   const image = raw.image ?? (env.DISTROLESS_DEBUG_IMAGE || DEFAULT_IMAGE);
   checkImage(image, fromFlag);
   const { kube, notes, warningsAsErrors } = kubeconfigFlags(raw);
-  checkCopyTo(raw, dryRun);
+  checkCopyTo(raw);
   return {
     ...(notes.length > 0 ? { notes } : {}),
     ...(warningsAsErrors ? { warningsAsErrors: true } : {}),

@@ -3,12 +3,12 @@
  * or written from it, one entry at a time (memory does not grow with file
  * size: each file is piped through with backpressure).
  *
- * tar-stream does the format (ustar, GNU long names and pax headers, which
- * BusyBox writes for long paths); it was already in the tree (client-node ->
- * tar-fs) and is small, streaming and widely used. Everything about where
- * bytes may land is ours: see safety.ts.
+ * The format is read by tar-reader.ts (synchronously, chunk by chunk: one
+ * call per incoming chunk) and written by tar-header.ts. Everything about
+ * where bytes may land is ours: see safety.ts.
  */
 import {
+  chmodSync,
   closeSync,
   constants,
   fchmodSync,
@@ -22,15 +22,15 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  statSync,
   symlinkSync,
   unlinkSync,
+  utimesSync,
   writeSync,
   type Stats,
 } from 'node:fs';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import {
   CopyFailedError,
   PathKindError,
@@ -41,6 +41,7 @@ import {
 } from '../errors.js';
 import { describeRefusal, entryComponents, isRefusal, linkStaysInside } from './safety.js';
 import { BLOCK, encodeHeader, END_OF_ARCHIVE, padding } from './tar-header.js';
+import { TarReader, type BodySink, type ReadHeader } from './tar-reader.js';
 
 /** Files keep their permission bits, never set-user/group-ID or sticky bits from another machine. */
 const MODE_BITS = 0o777;
@@ -116,9 +117,9 @@ function openExclusive(at: string, flags: number, mode: number): number | undefi
   }
 }
 
-async function statOrUndefined(p: string): Promise<Stats | undefined> {
+function statSyncOrUndefined(p: string): Stats | undefined {
   try {
-    return await fsp.stat(p);
+    return statSync(p);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -139,20 +140,9 @@ export async function checkLocalDestination(dest: string): Promise<void> {
   if (!pst.isDirectory()) throw new PathKindError(`cannot write ${dest}: ${parent} is a file, not a directory`);
 }
 
-/** An entry's body as tar-stream hands it out (a streamx Readable). */
-type EntryStream = AsyncIterable<Buffer> & NodeJS.EventEmitter;
-
-/**
- * A small entry's whole body. Events, not `for await`: the async iterator
- * costs a few promise turns per entry, which 5,000 small files notice.
- */
-function readAll(stream: EntryStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
-    stream.once('error', reject);
-  });
+/** `rel` (checked components joined by "/") below the normalised directory `base`, without path.join's normalising. */
+function under(base: string, rel: string): string {
+  return base.endsWith('/') ? base + rel : `${base}/${rel}`;
 }
 
 interface PendingDir {
@@ -179,7 +169,6 @@ export interface Unpacker {
 }
 
 export function localUnpacker(opts: { dest: string; top: string; warn: (line: string) => void }): Unpacker {
-  const extract = tar.extract();
   const result: UnpackResult = { entries: 0, skipped: [] };
   const dirs: PendingDir[] = [];
   const checked = new Set<string>();
@@ -192,12 +181,12 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
     opts.warn(line);
   };
 
-  const placeFirst = async (isDir: boolean): Promise<string> => {
-    const st = await statOrUndefined(opts.dest);
+  const placeFirst = (isDir: boolean): string => {
+    const st = statSyncOrUndefined(opts.dest);
     if (st?.isDirectory()) return opts.top === ROOT_TOP ? opts.dest : path.join(opts.dest, opts.top);
     if (st && isDir) throw new PathKindError(`cannot copy the directory ${opts.top || '/'} onto ${opts.dest}: it is a file; give a directory or a new name`);
     const parent = path.dirname(path.resolve(opts.dest));
-    const pst = await statOrUndefined(parent);
+    const pst = statSyncOrUndefined(parent);
     if (!pst) throw new PathNotFoundError(`cannot write ${opts.dest}: ${parent} does not exist on this machine; create it first`);
     if (!pst.isDirectory()) throw new PathKindError(`cannot write ${opts.dest}: ${parent} is a file, not a directory`);
     return opts.dest;
@@ -207,10 +196,10 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
    * Every directory between the top and `rel`'s last component is a real
    * directory, not a link (nor missing: its entry was refused).
    */
-  const noLinkOnTheWay = async (top: string, rel: string[]): Promise<boolean> => {
+  const noLinkOnTheWay = (top: string, rel: string[]): boolean => {
     let at = top;
-    for (const comp of rel.slice(0, -1)) {
-      at = path.join(at, comp);
+    for (let i = 0; i < rel.length - 1; i++) {
+      at = under(at, rel[i] as string);
       if (checked.has(at)) continue;
       const st = lstatOrUndefined(at);
       if (!st?.isDirectory()) return false;
@@ -219,34 +208,76 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
     return true;
   };
 
-  const handle = async (header: tar.Header, stream: EntryStream): Promise<void> => {
+  /** A regular file's body: written as it comes (the descriptor stays open across chunks), then mode and time. */
+  const fileSink = (at: string, size: number, mode: number, mtime: Date | undefined, existing: Stats | undefined): BodySink => {
+    // O_NOFOLLOW: a link that appeared meanwhile is not followed either.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+    // A file this call creates (O_EXCL proves it) already has its mode, unless the umask took bits away.
+    let fd: number | undefined;
+    if (!existing && (mode & UMASK) === 0) fd = openExclusive(at, flags, mode);
+    const created = fd !== undefined;
+    fd ??= openSync(at, flags, mode);
+    const handle = fd;
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      closeSync(handle);
+    };
+    open.add(close);
+    const finish = () => {
+      open.delete(close);
+      try {
+        if (!created) fchmodSync(handle, mode);
+        if (mtime) futimesSync(handle, mtime, mtime);
+      } finally {
+        close();
+      }
+    };
+    if (size === 0) {
+      finish();
+      return { data: () => undefined, end: () => undefined };
+    }
+    return {
+      data(piece) {
+        for (let off = 0; off < piece.length; ) off += writeSync(handle, piece, off);
+      },
+      end: finish,
+    };
+  };
+  /** Descriptors of files being written, closed if the copy stops in the middle. */
+  const open = new Set<() => void>();
+
+  const handle = (header: ReadHeader): BodySink | undefined => {
     const comps = entryComponents(header.name);
     if (isRefusal(comps)) {
       skip(describeRefusal(header.name, comps.reason));
-      return;
+      return undefined;
     }
     let rel: string[];
     if (opts.top === ROOT_TOP) rel = comps;
     else if (comps[0] !== opts.top) {
       skip(describeRefusal(header.name, `it is not under ${opts.top}`));
-      return;
+      return undefined;
     } else rel = comps.slice(1);
     if (destTop === undefined) {
       if (rel.length > 0) {
         skip(describeRefusal(header.name, 'it comes before its directory'));
-        return;
+        return undefined;
       }
-      destTop = await placeFirst(header.type === 'directory');
+      // Normalised once, so that paths below it can be joined by plain concatenation (components are checked names).
+      destTop = path.normalize(placeFirst(header.type === 'directory')).replace(/(.)\/+$/, '$1');
     }
-    const at = rel.length === 0 ? destTop : path.join(destTop, ...rel);
-    if (!(await noLinkOnTheWay(destTop, rel))) {
+    const parentAt = rel.length <= 1 ? destTop : under(destTop, rel.slice(0, -1).join('/'));
+    const at = rel.length === 0 ? destTop : under(parentAt, rel[rel.length - 1] as string);
+    if (!noLinkOnTheWay(destTop, rel)) {
       skip(describeRefusal(header.name, 'a link, a file or a refused entry stands on its way'));
-      return;
+      return undefined;
     }
-    const mode = (header.mode ?? 0o644) & MODE_BITS;
+    const mode = header.mode & MODE_BITS;
     const mtime = header.mtime;
     // Into a directory this copy created, only this copy's own entries can be in the way: no need to ask the disk.
-    const existing = fresh.has(path.dirname(at)) && !made.has(at) ? undefined : lstatOrUndefined(at);
+    const existing = rel.length > 0 && fresh.has(parentAt) && !made.has(at) ? undefined : lstatOrUndefined(at);
     made.add(at);
     switch (header.type) {
       case 'directory': {
@@ -260,41 +291,21 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
         }
         checked.add(at);
         dirs.push({ at, mode, mtime });
-        break;
+        result.entries++;
+        return undefined;
       }
       case 'file':
       case 'contiguous-file': {
         if (existing?.isDirectory()) throw new PathKindError(`cannot copy a file onto ${at}: it is a directory`);
         if (existing?.isSymbolicLink()) unlinkSync(at);
-        // O_NOFOLLOW: a link that appeared meanwhile is not followed either.
-        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
-        if (header.size <= SMALL_FILE) {
-          const body = await readAll(stream);
-          // A file this call creates (O_EXCL proves it) already has its mode, unless the umask took bits away.
-          let fd: number | undefined;
-          if (!existing && (mode & UMASK) === 0) fd = openExclusive(at, flags, mode);
-          const created = fd !== undefined;
-          fd ??= openSync(at, flags, mode);
-          try {
-            for (let off = 0; off < body.length; ) off += writeSync(fd, body, off);
-            if (!created) fchmodSync(fd, mode);
-            if (mtime) futimesSync(fd, mtime, mtime);
-          } finally {
-            closeSync(fd);
-          }
-          break;
-        }
-        const fh = await fsp.open(at, flags, mode);
-        await pipeline(stream, fh.createWriteStream({ highWaterMark: IO_CHUNK }));
-        await fsp.chmod(at, mode);
-        if (mtime) await fsp.utimes(at, mtime, mtime);
-        break;
+        result.entries++;
+        return fileSink(at, header.size, mode, mtime, existing);
       }
       case 'symlink': {
         const target = header.linkname ?? '';
         if (!linkStaysInside([opts.top, ...rel], target)) {
           skip(describeRefusal(header.name, `it is a link to "${target}"`));
-          return;
+          return undefined;
         }
         if (existing?.isDirectory()) throw new PathKindError(`cannot copy a link onto ${at}: it is a directory`);
         if (existing) unlinkSync(at);
@@ -307,83 +318,127 @@ export function localUnpacker(opts: { dest: string; top: string; warn: (line: st
             // not every file system keeps a link's own time
           }
         }
-        break;
+        result.entries++;
+        return undefined;
       }
       case 'link': {
         const lcomps = entryComponents(header.linkname ?? '');
         const lrel = isRefusal(lcomps) ? undefined : opts.top === ROOT_TOP ? lcomps : lcomps[0] === opts.top ? lcomps.slice(1) : undefined;
-        const from = lrel ? path.join(destTop, ...lrel) : undefined;
+        const from = lrel ? (lrel.length === 0 ? destTop : under(destTop, lrel.join('/'))) : undefined;
         const fromStat = from ? lstatOrUndefined(from) : undefined;
         if (!from || !fromStat?.isFile()) {
           skip(describeRefusal(header.name, `it is a hard link to "${header.linkname ?? ''}", not a file of this copy`));
-          return;
+          return undefined;
         }
         if (existing) unlinkSync(at);
         linkSync(from, at);
-        break;
+        result.entries++;
+        return undefined;
       }
       default:
         skip(`skipped "${header.name}": a ${header.type} cannot be copied (only files, directories and links)`);
-        return;
+        return undefined;
     }
-    result.entries++;
   };
 
+  /** The first local failure: every entry after it is read past, nothing more is written. */
   let failure: unknown;
-  let sinceYield = 0;
-  extract.on('entry', (header, stream, next) => {
-    // A damaged archive errors the entry's stream too; the extract's own 'error' tells it.
-    stream.on('error', () => undefined);
-    handle(header, stream as unknown as EntryStream).then(
-      () => {
-        stream.resume();
-        // Synchronous writes and already-buffered entries would otherwise run
-        // back to back without the event loop reading the connection (pings,
-        // the next frames): give it a turn every few entries.
-        if (++sinceYield < 32) return next();
-        sinceYield = 0;
-        setImmediate(next);
-      },
-      (err: unknown) => {
-        failure ??= err;
-        stream.resume();
-        next();
-      },
-    );
+  /** The archive itself is damaged (the pod's tar died, or the stream was cut). */
+  let damaged: Error | undefined;
+  const reader = new TarReader((header) => {
+    if (failure !== undefined) return undefined;
+    try {
+      const sink = handle(header);
+      if (!sink) return undefined;
+      // A write failure in the middle of a body is that entry's failure, and the copy's.
+      return {
+        data(piece) {
+          if (failure !== undefined) return;
+          try {
+            sink.data(piece);
+          } catch (err) {
+            failure = err;
+          }
+        },
+        end() {
+          if (failure !== undefined) return;
+          try {
+            sink.end();
+          } catch (err) {
+            failure = err;
+          }
+        },
+      };
+    } catch (err) {
+      failure = err;
+      return undefined;
+    }
   });
+  const closeOpen = () => {
+    for (const close of open) {
+      try {
+        close();
+      } catch {
+        // already failing
+      }
+    }
+    open.clear();
+  };
 
+  let settle: { resolve: (r: UnpackResult) => void; reject: (err: unknown) => void } | undefined;
   const done = new Promise<UnpackResult>((resolve, reject) => {
-    extract.on('error', (err: Error) => reject(failure ?? err));
-    extract.on('finish', () => {
-      void (async () => {
-        if (failure) throw failure;
-        // Deepest first: a directory's own time is set after its children changed it.
-        for (const d of dirs.reverse()) {
-          await fsp.chmod(d.at, d.mode);
-          if (d.mtime) await fsp.utimes(d.at, d.mtime, d.mtime);
-        }
-        return result;
-      })().then(resolve, (err: unknown) => reject(localFsError(err, `cannot write ${opts.dest}`) ?? err));
-    });
+    settle = { resolve, reject };
   }).catch((err: unknown) => {
     throw localFsError(err, `cannot write ${opts.dest}`) ?? err;
   });
   // Awaited only once the stream ends: a rejection before that is not unhandled.
   done.catch(() => undefined);
+  const fail = (err: unknown) => {
+    closeOpen();
+    settle?.reject(err);
+  };
+  const asError = (err: unknown): Error => localFsError(err, `cannot write ${opts.dest}`) ?? (err instanceof Error ? err : new Error(String(err)));
 
-  // A Node Writable in front of tar-stream's own stream: the exec pump writes
-  // with Node's contract (write() false, then 'drain').
+  // The exec pump writes with Node's contract (write() false, then 'drain');
+  // each chunk is read and written to disk before its callback.
   const input = new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
       // A local failure ends the transfer: the pump sees the error and closes the stream.
-      if (failure) return cb(localFsError(failure, `cannot write ${opts.dest}`) ?? (failure instanceof Error ? failure : new Error(String(failure))));
-      if (extract.write(chunk)) cb();
-      else extract.once('drain', () => cb());
+      if (failure !== undefined) return cb(asError(failure));
+      if (damaged) return cb();
+      try {
+        reader.write(chunk);
+      } catch (err) {
+        damaged = err instanceof Error ? err : new Error(String(err));
+        fail(damaged);
+        return cb();
+      }
+      if (failure !== undefined) {
+        fail(failure);
+        return cb(asError(failure));
+      }
+      cb();
     },
     final(cb) {
-      extract.end(undefined);
       cb();
+      if (failure !== undefined) return fail(failure);
+      if (damaged) return;
+      try {
+        reader.end();
+        // Deepest first: a directory's own time is set after its children changed it.
+        for (const d of dirs.reverse()) {
+          chmodSync(d.at, d.mode);
+          if (d.mtime) utimesSync(d.at, d.mtime, d.mtime);
+        }
+        settle?.resolve(result);
+      } catch (err) {
+        fail(err);
+      }
+    },
+    destroy(err, cb) {
+      closeOpen();
+      cb(err);
     },
   });
   // Only a file system error is local: a broken archive (the pod's tar died) is the remote side's story.
@@ -471,20 +526,38 @@ export async function localPacker(src: string, warn: (line: string) => void): Pr
     };
     await walk(abs, [name]);
   }
-  const stream = Readable.from(coalesce(archive(items, skip), SEND_CHUNK));
+  const stream = Readable.from(archive(items, skip));
   return { name, kind: st.isDirectory() ? 'd' : 'f', size, skipped, stream };
 }
 
 const ZEROS = Buffer.alloc(BLOCK);
 
-/** The archive of `items`, in order: each entry's header, content and padding, then the end blocks. */
+/**
+ * The archive of `items`, in order: each entry's header, content and padding,
+ * then the end blocks, in writes of about SEND_CHUNK bytes. Small entries are
+ * gathered synchronously (one await per write, not three per file); a big
+ * file's reads go out as they are.
+ */
 async function* archive(items: Item[], skip: (line: string) => void): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let length = 0;
+  const take = (): Buffer => {
+    const out = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
+    parts = [];
+    length = 0;
+    return out;
+  };
+  const put = (b: Buffer) => {
+    if (b.length === 0) return;
+    parts.push(b);
+    length += b.length;
+  };
   for (const it of items) {
     const base = { name: `./${it.rel.join('/')}`, mode: it.st.mode & MODE_BITS, mtime: it.st.mtime, uid: it.st.uid, gid: it.st.gid, size: 0 };
     if (it.link !== undefined) {
-      yield encodeHeader({ ...base, type: 'symlink', linkname: it.link });
+      put(encodeHeader({ ...base, type: 'symlink', linkname: it.link }));
     } else if (it.st.isDirectory()) {
-      yield encodeHeader({ ...base, type: 'directory' });
+      put(encodeHeader({ ...base, type: 'directory' }));
     } else if (it.st.size <= SMALL_FILE) {
       let body: Buffer;
       try {
@@ -493,9 +566,9 @@ async function* archive(items: Item[], skip: (line: string) => void): AsyncGener
         skip(`skipped "${it.rel.join('/')}": ${(err as Error).message}`);
         continue;
       }
-      yield encodeHeader({ ...base, type: 'file', size: body.length });
-      yield body;
-      yield ZEROS.subarray(0, padding(body.length));
+      put(encodeHeader({ ...base, type: 'file', size: body.length }));
+      put(body);
+      put(ZEROS.subarray(0, padding(body.length)));
     } else {
       let fh: fsp.FileHandle;
       try {
@@ -507,7 +580,8 @@ async function* archive(items: Item[], skip: (line: string) => void): AsyncGener
       try {
         // Exactly the size in the header: a file that grows meanwhile is cut there, one that shrinks fails the copy.
         const size = it.st.size;
-        yield encodeHeader({ ...base, type: 'file', size });
+        put(encodeHeader({ ...base, type: 'file', size }));
+        yield take();
         for (let done = 0; done < size; ) {
           const want = Math.min(IO_CHUNK, size - done);
           const { bytesRead, buffer } = await fh.read(Buffer.allocUnsafe(want), 0, want, done);
@@ -515,13 +589,15 @@ async function* archive(items: Item[], skip: (line: string) => void): AsyncGener
           done += bytesRead;
           yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
         }
-        yield ZEROS.subarray(0, padding(size));
+        put(ZEROS.subarray(0, padding(size)));
       } finally {
         await fh.close();
       }
     }
+    if (length >= SEND_CHUNK) yield take();
   }
-  yield END_OF_ARCHIVE;
+  put(END_OF_ARCHIVE);
+  yield take();
 }
 
 /** Small buffers joined into writes of at least `size` bytes (big ones pass as they are). */

@@ -56,10 +56,12 @@ why_not() {
 }`;
 
 /**
- * Out of the pod: `sh -c SCRIPT distroless-debug-cp PATH`. Writes a tar of
- * PATH (named by its last component; the root as ".") on stdout. The path
- * itself is followed when it is a symlink, like `cp -R -H`; links inside a
- * directory stay links.
+ * Out of the pod: `sh -c SCRIPT distroless-debug-cp PATH [SIZE]`. Writes a
+ * tar of PATH (named by its last component; the root as ".") on stdout. The
+ * path itself is followed when it is a symlink, like `cp -R -H`; links inside
+ * a directory stay links. SIZE `size` (the default) announces the size first,
+ * for the progress bar; `-` skips that: a directory's size is a walk of the
+ * whole tree (`du`) before tar walks it again, which only a bar needs.
  */
 export function packScript(): string {
   return `${prelude}
@@ -71,12 +73,12 @@ if [ ! -e "$root$src" ]; then
 fi
 if [ -d "$root$src" ]; then
   if [ ! -r "$root$src" ] || [ ! -x "$root$src" ]; then fail permission "$1"; fi
-  size=$(du -sk "$root$src" 2>/dev/null | awk '{print $1 * 1024}')
+  if [ "\${2:-size}" = size ]; then size=$(du -sk "$root$src" 2>/dev/null | awk '{print $1 * 1024}'); fi
 else
   if [ ! -r "$root$src" ]; then fail permission "$1"; fi
-  size=$(stat -c %s "$root$src" 2>/dev/null)
+  if [ "\${2:-size}" = size ]; then size=$(stat -c %s "$root$src" 2>/dev/null); fi
 fi
-echo "${CP_TAG} size \${size:-unknown}" >&2
+if [ "\${2:-size}" = size ]; then echo "${CP_TAG} size \${size:-unknown}" >&2; fi
 if [ -z "$src" ]; then cd "$root" && exec tar -c -f - .; fi
 cd "$root\${src%/*}/" || fail permission "$1"
 exec tar -c -f - "./\${src##*/}"`;

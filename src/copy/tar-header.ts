@@ -7,7 +7,7 @@
  * side by side in one buffer. What BusyBox tar reads (the pod's side): ustar,
  * with a pax `x` header for a name or link target that ustar cannot hold
  * (longer than its fields, or not ASCII), and the GNU base-256 form for a
- * size beyond 11 octal digits. Reading still uses tar-stream.
+ * size beyond 11 octal digits. Reading: tar-reader.ts.
  */
 
 export const BLOCK = 512;

@@ -40,7 +40,8 @@ export async function runCopy(args: CopyArgs, io: MainIO): Promise<number> {
   const { remote, local, direction } = endpoints;
   const options = args.options;
   const sink = await chooseSink(options.quiet, options.verbose, io.stderr);
-  const progress = progressBar(io.stderr, !options.quiet && io.stderr.isTTY === true && (io.stderr.columns ?? 0) > 0);
+  const showProgress = !options.quiet && io.stderr.isTTY === true && (io.stderr.columns ?? 0) > 0;
+  const progress = progressBar(io.stderr, showProgress);
   const offShutdown = onShutdown(() => {
     sink.close();
     progress.stop();
@@ -87,7 +88,8 @@ export async function runCopy(args: CopyArgs, io: MainIO): Promise<number> {
     if (packed) progress.setTotal(packed.size);
     const command =
       direction === 'out'
-        ? ['sh', '-c', packScript(), 'distroless-debug-cp', remote.path]
+        ? // Without a bar nothing reads the size: the pod side skips its walk of the tree.
+          ['sh', '-c', packScript(), 'distroless-debug-cp', remote.path, showProgress ? 'size' : '-']
         : ['sh', '-c', unpackScript(), 'distroless-debug-cp', remote.path, (packed as PackSource).name, (packed as PackSource).kind];
     const runIO: RunIO = {
       stdin: (packed ? counted(input, progress) : input) as unknown as NodeJS.ReadStream,
@@ -187,15 +189,19 @@ function counted(source: Readable, progress: Progress): Readable {
   return source;
 }
 
-/** Counts the bytes coming in, passing them on with the target's backpressure. */
+/**
+ * Counts the bytes coming in, passing them on with the target's backpressure.
+ * The pump's own collections (every 8 MiB, stream/memory.ts) are enough: the
+ * archive's bytes go to disk from the buffer they arrived in (tar-reader.ts),
+ * so no more copies are alive than for a session's output. Collecting here
+ * too (every 4 MiB) tripled the collections, about 0.3 s of CPU per 200 MiB, for 10 MiB less
+ * peak RSS (86-90 MiB instead of 75-77, measured).
+ */
 function countingWriter(target: Writable, progress: Progress): Writable {
-  // Twice as often as the pump alone: the archive's bytes pass through more buffers on their way to disk.
-  const recycle = outputRecycler(4 << 20);
   const w = new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
       progress.add(chunk.length);
-      recycle(chunk.length);
       if (target.write(chunk)) cb();
       else target.once('drain', () => cb());
     },

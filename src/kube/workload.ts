@@ -26,7 +26,7 @@ export async function resolvePod(kube: KubeClient, ns: string, ref: TargetRef): 
   throw new AmbiguousError(
     pods.length === 0
       ? `${label} has no pods; scale it up or name a pod directly`
-      : `${label} has no running and ready pod to debug; name one directly: ${names}`,
+      : `${label} has no running and ready pod to debug; name one directly (${names}), or debug a copy of one with --copy-to NAME`,
   );
 }
 

@@ -148,3 +148,50 @@ if [ $# -eq 0 ]; then
 fi
 exec "$@"`;
 }
+
+/**
+ * Which pod of a workload a copy is made from, when none of them runs and is
+ * ready (the crash-loop case: `kubectl exec deploy/x` would have nothing to
+ * enter). A running and ready pod first (what every other target takes), then
+ * any pod that is not being deleted, newest first: in a rollout the newest
+ * pods carry the current template. Undefined when there is no such pod (the
+ * copy is then built from the workload's pod template). Pure.
+ */
+export function pickCopySource(pods: V1Pod[], ready: V1Pod | undefined): V1Pod | undefined {
+  if (ready) return ready;
+  const created = (p: V1Pod): number => {
+    const t = p.metadata?.creationTimestamp;
+    return t ? new Date(t).getTime() : 0;
+  };
+  const alive = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  alive.sort((a, b) => created(b) - created(a) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  return alive[0];
+}
+
+/** What a workload's GET gives a copy: its pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job). */
+export interface WorkloadTemplate {
+  metadata?: { name?: string; namespace?: string };
+  spec?: { template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: V1Pod['spec'] } };
+}
+
+/**
+ * A workload with no pods at all (scaled to zero, or its pods are gone): the
+ * pod its controller would create, from its template, named after the
+ * workload (the copy's `copy-of` label then names the workload). Undefined
+ * when the object has no pod template. Pure.
+ */
+export function podFromTemplate(workload: WorkloadTemplate, namespace: string): V1Pod | undefined {
+  const template = workload.spec?.template;
+  if (!template?.spec) return undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: workload.metadata?.name ?? '',
+      namespace,
+      ...(template.metadata?.labels ? { labels: template.metadata.labels } : {}),
+      ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+    },
+    spec: structuredClone(template.spec),
+  };
+}

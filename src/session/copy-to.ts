@@ -6,15 +6,29 @@
  * (session/terminal-stream.ts), and with --rm delete it on every way out:
  * the session's end, an error, a lost connection, a signal.
  */
-import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1LabelSelector, V1Pod } from '@kubernetes/client-node';
 import { ApiError, DebuggerFailedError, ForbiddenError, ImagePullError, NotRunningError, PodSecurityError, TimeoutError, UsageError } from '../errors.js';
 import { onShutdownAsync } from '../cli/shutdown.js';
 import { formatDuration } from '../duration.js';
 import { canI } from '../kube/access.js';
 import { KubeStatusError, type KubeClient } from '../kube/rest.js';
-import { resolvePod } from '../kube/workload.js';
-import type { Options } from '../options.js';
-import { appCommand, buildPodCopy, COPY_BIN, COPY_INIT, copySessionScript, shellJoin, type ImageCommand } from '../plan/copy-pod.js';
+import { TARGET_KINDS } from '../kinds.js';
+import { explainGetError, getPod, listPods } from '../kube/pods.js';
+import { pickPod, selectorString } from '../kube/workload.js';
+import type { Options, TargetRef } from '../options.js';
+import {
+  appCommand,
+  buildPodCopy,
+  COPY_BIN,
+  COPY_INIT,
+  copySessionScript,
+  pickCopySource,
+  podFromTemplate,
+  shellJoin,
+  type ImageCommand,
+  type WorkloadTemplate,
+} from '../plan/copy-pod.js';
+import type { Emit } from '../progress/events.js';
 import { sessionShape, type SessionPlan } from '../plan/plan.js';
 import { chooseTarget } from '../plan/target.js';
 import { lookupImageUser } from './image-identity.js';
@@ -29,10 +43,11 @@ export async function runCopyTo(options: Options, io: RunIO, client: RunClient):
   const { emit } = io;
   const ns = conn.namespace;
   const name = options.copyTo as string;
-  const original = await resolvePod(kube, ns, options.ref);
+  const original = await copySource(kube, ns, options.ref, emit);
   const target = chooseTarget(original, options.container);
   emit({ kind: 'info', text: `pod/${original.metadata?.name ?? ''}: container ${target.container}` });
   await explainNotRunning(kube, original, target.container, emit);
+  if (options.dryRun !== 'none') return printCopyPlan(kube, ns, original, target.container, name, options, io);
 
   // Before anything is created: the rights the copy needs, all at once.
   const needed = [
@@ -96,6 +111,54 @@ export async function runCopyTo(options: Options, io: RunIO, client: RunClient):
   }
 }
 
+/**
+ * The pod a copy is made of. A pod by name is itself (running or not); a
+ * workload's running and ready pod first, as for every target, else its
+ * newest pod (the crash-loop case: its pods exist but none runs), else, with
+ * no pods at all, the pod its template describes.
+ */
+async function copySource(kube: KubeClient, ns: string, ref: TargetRef, emit: Emit): Promise<V1Pod> {
+  if (ref.kind === 'pod') return getPod(kube, ns, ref.name);
+  const w = TARGET_KINDS.find((k) => k.kind === ref.kind);
+  if (!w) throw new Error(`unknown kind ${ref.kind}`);
+  let workload: WorkloadTemplate & { spec?: { selector?: V1LabelSelector } };
+  try {
+    workload = await kube.get(w.objectPath(ns, ref.name));
+  } catch (err) {
+    throw await explainGetError(kube, err, ns, `${ref.kind} "${ref.name}"`, `get ${w.plural}`);
+  }
+  const pods = await listPods(kube, ns, selectorString(workload.spec?.selector));
+  const chosen = pickCopySource(pods, pickPod(pods));
+  if (chosen) return chosen;
+  const fromTemplate = podFromTemplate(workload, ns);
+  if (!fromTemplate) throw new NotRunningError(`${w.short}/${ref.name} has no pods and no pod template to copy; name a pod directly`);
+  emit({ kind: 'info', text: `${w.short}/${ref.name} has no pods: the copy is made from its pod template` });
+  return fromTemplate;
+}
+
+/**
+ * --dry-run with --copy-to: the copy pod that would be created, changing
+ * nothing. client prints it as built here; server sends the create with
+ * dryRun=All and prints the pod as the API server would store it (admission,
+ * Pod Security and defaults applied), as --dry-run=server does for a debugger.
+ */
+async function printCopyPlan(kube: KubeClient, ns: string, original: V1Pod, container: string, name: string, options: Options, io: RunIO): Promise<number> {
+  const app = original.spec?.containers?.find((c) => c.name === container) as V1Container;
+  const command = appCommand(app, app.command?.length ? undefined : await imageCommand(kube, original, options, io));
+  const copy = buildPodCopy({ pod: original, name, container, image: options.image, imagePullPolicy: options.imagePullPolicy });
+  let doc: unknown = copy;
+  if (options.dryRun === 'server') {
+    doc = await createCopy(kube, ns, copy, name, true);
+    io.emit({ kind: 'info', text: `server dry run: the API server accepted the copy pod/${name}; nothing was changed` });
+  } else {
+    io.emit({ kind: 'info', text: `would create pod/${name}, a copy of pod/${original.metadata?.name ?? ''} whose app container idles in BusyBox; nothing was changed` });
+  }
+  io.emit({ kind: 'info', text: command ? `the app's command (in $APP_COMMAND): ${shellJoin(command)}` : "the app's command is the image's own (its config could not be read); $APP_COMMAND would be empty" });
+  const { render } = await import('./output.js');
+  io.stdout.write(await render(doc, options.output ?? 'yaml'));
+  return 0;
+}
+
 /** ENTRYPOINT and CMD from the image config (best effort: the registry may be out of reach). */
 async function imageCommand(kube: KubeClient, pod: V1Pod, options: Options, io: RunIO): Promise<ImageCommand | undefined> {
   let config: Record<string, unknown> | undefined;
@@ -115,9 +178,9 @@ async function imageCommand(kube: KubeClient, pod: V1Pod, options: Options, io: 
   return { entrypoint: words(inner.Entrypoint), cmd: words(inner.Cmd) };
 }
 
-async function createCopy(kube: KubeClient, ns: string, copy: V1Pod, name: string): Promise<void> {
+async function createCopy(kube: KubeClient, ns: string, copy: V1Pod, name: string, dryRun = false): Promise<V1Pod> {
   try {
-    await kube.request('POST', podsPath(ns), { body: copy });
+    return await kube.request<V1Pod>('POST', podsPath(ns), { body: copy, ...(dryRun ? { query: { dryRun: 'All' } } : {}) });
   } catch (err) {
     if (!(err instanceof KubeStatusError)) throw err;
     const message = err.status.message ?? `HTTP ${err.statusCode}`;

@@ -11,7 +11,8 @@ export async function run(argv: string[], io: MainIO): Promise<number> {
     io.stdout.write(CP_HELP);
     return 0;
   }
-  const { parseCopyArgs } = await import('../../copy/args.js');
-  const { runCopy } = await import('../../copy/transfer.js');
+  // Both at once: the copy's module graph (the session's, mostly) loads while the arguments are read.
+  // A bad argument still fails before any network call: loading modules is not one.
+  const [{ parseCopyArgs }, { runCopy }] = await Promise.all([import('../../copy/args.js'), import('../../copy/transfer.js')]);
   return runCopy(parseCopyArgs(argv, io.env), io);
 }

@@ -93,6 +93,28 @@ describe('unpacking what the pod sends', () => {
     expect(readFileSync(join(dest, 'd', 'old'), 'utf8')).toBe('after');
   });
 
+  it('a destination spelled with "./", "//" or a trailing slash: the same places, links on the way still refused', async () => {
+    const dest = fresh();
+    mkdirSync(join(dest, 'into'));
+    const tree = () => archive([{ name: './d/', type: 'directory' }, { name: './d/sub/', type: 'directory' }, { name: './d/sub/f', body: 'f' }, { name: './d/h', type: 'link', linkname: './d/sub/f' }]);
+    const a = await unpack(tree(), `${dest}//into/./`, 'd');
+    expect(a.warnings).toEqual([]);
+    expect(readFileSync(join(dest, 'into', 'd', 'sub', 'f'), 'utf8')).toBe('f');
+    expect(lstatSync(join(dest, 'into', 'd', 'h')).nlink).toBe(2);
+    const b = await unpack(tree(), `${dest}/new/`, 'd');
+    expect(b.warnings).toEqual([]);
+    expect(readFileSync(join(dest, 'new', 'sub', 'f'), 'utf8')).toBe('f');
+    // A link where a directory of the archive goes: nothing is written through it.
+    const c = await unpack(archive([{ name: './d/', type: 'directory' }, { name: './d/sub/f2', body: 'x' }]), `${dest}/./into/`, 'd');
+    rmSync(join(dest, 'into', 'd', 'sub'), { recursive: true });
+    symlinkSync(dest, join(dest, 'into', 'd', 'sub'));
+    const e = await unpack(archive([{ name: './d/', type: 'directory' }, { name: './d/sub/f3', body: 'x' }]), `${dest}/./into/`, 'd');
+    expect(c.warnings).toEqual([]);
+    expect(e.warnings).toHaveLength(1);
+    expect(e.warnings[0]).toMatch(/d\/sub\/f3.*stands on its way/);
+    expect(existsSync(join(dest, 'f3'))).toBe(false);
+  });
+
   it('a new name when the destination does not exist', async () => {
     const dest = fresh();
     await unpack(archive([{ name: './app-secret', body: 's' }]), join(dest, 'copy'), 'app-secret');

@@ -49,6 +49,16 @@ describe('pack (out of the pod)', () => {
     expect(names(r.stdout)).toEqual(['./app-secret']);
   });
 
+  it('"-" (no progress bar): no size line, no walk for it; the same archive', () => {
+    for (const path of ['/etc/app-secret', '/run/app']) {
+      const r = run(packScript(), [path, '-']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.equals(run(packScript(), [path, 'size']).stdout)).toBe(true);
+    }
+    expect(parseRemoteStderr(run(packScript(), ['/run/app', 'size']).stderr).size).toBeGreaterThan(0);
+  });
+
   it('absolute links on the way resolve inside the app root; the path itself is followed', () => {
     expect(names(run(packScript(), ['/var/run/app']).stdout)).toEqual(['./app/', './app/f']);
     expect(names(run(packScript(), ['/secret-link']).stdout)).toEqual(['./app-secret']);
