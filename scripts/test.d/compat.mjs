@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkSkips, parseAllowlist } from './skips.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cache = process.env.DD_CACHE ?? `${homedir()}/.cache/distroless-debug`;
@@ -87,6 +88,17 @@ function describeCluster(cfg) {
   }
 }
 
+/** The commit under test, marked when the worktree has uncommitted changes. */
+function commitOf() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repo, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} + uncommitted changes` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function runConfig(cfg, vitestArgs) {
   const env = { ...process.env, ...cfg.env };
   const started = Date.now();
@@ -112,8 +124,16 @@ function runConfig(cfg, vitestArgs) {
   let failed = 0;
   let skipped = 0;
   const failures = [];
+  let skips = [];
+  let unlisted = [];
   if (existsSync(report)) {
     const r = JSON.parse(readFileSync(report, 'utf8'));
+    // Every test that did not run, with the reason test/skip-allowlist.txt
+    // gives for this configuration; one it does not list fails the configuration.
+    const { entries } = parseAllowlist(readFileSync(join(repo, 'test/skip-allowlist.txt'), 'utf8'), cfg.id);
+    const checked = checkSkips(r, entries, repo);
+    skips = checked.allowed.map((a) => ({ test: a.key, reason: a.reason }));
+    unlisted = checked.unlisted.map((u) => u.key);
     passed = r.numPassedTests;
     failed = r.numFailedTests;
     skipped = r.numPendingTests + r.numTodoTests;
@@ -125,8 +145,8 @@ function runConfig(cfg, vitestArgs) {
     }
   }
   rmSync(dir, { recursive: true, force: true });
-  const result = !existsSync(report) && passed === 0 ? 'no report' : failed === 0 && failures.length === 0 ? 'pass' : 'fail';
-  return { id: cfg.id, date: new Date().toISOString(), commands, ...cluster, result, passed, failed, skipped, failures, minutes: Math.round(minutes * 10) / 10 };
+  const result = !existsSync(report) && passed === 0 ? 'no report' : failed === 0 && failures.length === 0 && unlisted.length === 0 ? 'pass' : 'fail';
+  return { id: cfg.id, date: new Date().toISOString(), commit: commitOf(), commands, ...cluster, result, passed, failed, skipped, failures, skips, unlisted, minutes: Math.round(minutes * 10) / 10 };
 }
 
 function render(results) {
@@ -161,6 +181,10 @@ function render(results) {
       lines.push('');
       continue;
     }
+    if (r.commit) {
+      lines.push(`Code: commit ${r.commit}.`);
+      lines.push('');
+    }
     lines.push('Commands:');
     lines.push('');
     lines.push('```');
@@ -175,6 +199,18 @@ function render(results) {
       lines.push('Failed:');
       lines.push('');
       for (const f of r.failures) lines.push(`- ${f}`);
+      lines.push('');
+    }
+    if (r.unlisted?.length > 0) {
+      lines.push('Skipped without a reason in test/skip-allowlist.txt (counted as a failure):');
+      lines.push('');
+      for (const f of r.unlisted) lines.push(`- ${f}`);
+      lines.push('');
+    }
+    if (r.skips?.length > 0) {
+      lines.push('Skipped, with the reason test/skip-allowlist.txt gives:');
+      lines.push('');
+      for (const k of r.skips) lines.push(`- ${k.test}: ${k.reason}`);
       lines.push('');
     }
   }

@@ -97,15 +97,16 @@ const restrictedContainerSC = {
  */
 export const TEST_NODE = process.env.DD_TEST_NODE || undefined;
 export const NODE_LABEL = 'dd.test/node';
+/** The minor version of the version cluster under test (DD_KUBERNETES=1.29 -> 29); undefined for the default cluster (1.34). */
+export const KUBE_MINOR = KUBERNETES === undefined ? undefined : Number(/^v?1\.(\d+)/.exec(KUBERNETES)?.[1]);
 /**
  * How the plugin names the identity of a target without securityContext: the
  * runtime's report (containerd 2.x fills status.containerStatuses[].user),
  * or, on the containerd 1.7 node, which reports none, the image config's User.
+ * status.containerStatuses[].user is filled from 1.33 (SupplementalGroupsPolicy beta, on by default).
  */
-const kubeMinor = KUBERNETES === undefined ? undefined : Number(/^v?1\.(\d+)/.exec(KUBERNETES)?.[1]);
-/** status.containerStatuses[].user is filled from 1.33 (SupplementalGroupsPolicy beta, on by default). */
 export const IMAGE_IDENTITY_SOURCE =
-  TEST_NODE === 'containerd17' || (kubeMinor !== undefined && kubeMinor < 33) ? "the image's User" : "the target's process identity reported by the runtime";
+  TEST_NODE === 'containerd17' || (KUBE_MINOR !== undefined && KUBE_MINOR < 33) ? "the image's User" : "the target's process identity reported by the runtime";
 
 /** A pod spec with the placement DD_TEST_NODE asks for merged in (its own nodeSelector and tolerations kept). */
 export function pinned(spec: Record<string, unknown>, node: string | undefined = TEST_NODE): Record<string, unknown> {
