@@ -24,6 +24,22 @@ export function apiServer(): URL {
   if (!m) throw new Error(`${KUBECONFIG} names no server`);
   return new URL(m[1] as string);
 }
+/**
+ * The API server's node-side address, as the cluster's kubelet reaches it
+ * (the host end of the node's veth, which the serving certificate names):
+ * https://10.213.213.1:6443 for the default cluster; a version cluster has its
+ * own (10.213.(200+MINOR).1 and its own port). For what runs on the node's
+ * network or must not be a loopback address (proxies skip loopback).
+ */
+export function nodeSideApiServer(): URL {
+  const file = `${STATE}/kubelet.kubeconfig`;
+  const m = /^\s*server:\s*(\S+)/m.exec(readFileSync(file, 'utf8'));
+  if (!m) throw new Error(`${file} names no server`);
+  return new URL(m[1] as string);
+}
+
+/** A string as a literal inside a RegExp. */
+export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export const REGISTRY = '127.0.0.1:5000';
 export const appImage = (tag: 'nonroot' | 'root' | 'uid1001' | 'crash' | 'setuid') => `${REGISTRY}/fixtures/app:${tag}`;
 
