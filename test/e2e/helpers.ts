@@ -125,6 +125,7 @@ export const IMAGE_IDENTITY_SOURCE =
   TEST_NODE === 'containerd17' || (KUBE_MINOR !== undefined && KUBE_MINOR < 33) ? "the image's User" : "the target's process identity reported by the runtime";
 
 /** A pod spec with the placement DD_TEST_NODE asks for merged in (its own nodeSelector and tolerations kept). */
+// ('' pins nowhere: an explicit undefined would take the default, DD_TEST_NODE.)
 export function pinned(spec: Record<string, unknown>, node: string | undefined = TEST_NODE): Record<string, unknown> {
   if (!node) return spec;
   const selector = (spec.nodeSelector ?? {}) as Record<string, string>;
@@ -149,7 +150,7 @@ export async function createPod(o: PodOptions): Promise<string> {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: o.name, namespace: o.namespace, annotations: o.annotations ?? {} },
-    spec: pinned({ terminationGracePeriodSeconds: 1, containers, ...o.spec }, o.node === undefined ? TEST_NODE : o.node || undefined),
+    spec: pinned({ terminationGracePeriodSeconds: 1, containers, ...o.spec }, o.node ?? TEST_NODE),
   };
   await kubectl(['apply', '-f', '-'], JSON.stringify(pod));
   if (o.ready !== false) await kubectl(['-n', o.namespace, 'wait', '--for=condition=Ready', `pod/${o.name}`, '--timeout=120s']);
