@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkSkips, parseAllowlist } from './skips.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cache = process.env.DD_CACHE ?? `${homedir()}/.cache/distroless-debug`;
@@ -87,6 +88,17 @@ function describeCluster(cfg) {
   }
 }
 
+/** The commit under test, marked when the worktree has uncommitted changes. */
+function commitOf() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repo, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} + uncommitted changes` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function runConfig(cfg, vitestArgs) {
   const env = { ...process.env, ...cfg.env };
   const started = Date.now();
@@ -112,8 +124,16 @@ function runConfig(cfg, vitestArgs) {
   let failed = 0;
   let skipped = 0;
   const failures = [];
+  let skips = [];
+  let unlisted = [];
   if (existsSync(report)) {
     const r = JSON.parse(readFileSync(report, 'utf8'));
+    // Every test that did not run, with the reason test/skip-allowlist.txt
+    // gives for this configuration; one it does not list fails the configuration.
+    const { entries } = parseAllowlist(readFileSync(join(repo, 'test/skip-allowlist.txt'), 'utf8'), cfg.id);
+    const checked = checkSkips(r, entries, repo);
+    skips = checked.allowed.map((a) => ({ test: a.key, reason: a.reason }));
+    unlisted = checked.unlisted.map((u) => u.key);
     passed = r.numPassedTests;
     failed = r.numFailedTests;
     skipped = r.numPendingTests + r.numTodoTests;
@@ -121,12 +141,13 @@ function runConfig(cfg, vitestArgs) {
       for (const t of file.assertionResults) {
         if (t.status === 'failed') failures.push(`${file.name.replace(repo, '')} > ${t.ancestorTitles.concat(t.title).join(' > ')}`);
       }
-      if (file.status === 'failed' && file.assertionResults.length === 0) failures.push(`${file.name.replace(repo, '')}: ${String(file.message).split('\n')[0]}`);
+      // A file whose setup failed: its tests are reported skipped, the error is the file's.
+      if (file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed')) failures.push(`${file.name.replace(repo, '')}: ${String(file.message).split('\n')[0]}`);
     }
   }
   rmSync(dir, { recursive: true, force: true });
-  const result = !existsSync(report) && passed === 0 ? 'no report' : failed === 0 && failures.length === 0 ? 'pass' : 'fail';
-  return { id: cfg.id, date: new Date().toISOString(), commands, ...cluster, result, passed, failed, skipped, failures, minutes: Math.round(minutes * 10) / 10 };
+  const result = !existsSync(report) && passed === 0 ? 'no report' : failed === 0 && failures.length === 0 && unlisted.length === 0 ? 'pass' : 'fail';
+  return { id: cfg.id, date: new Date().toISOString(), commit: commitOf(), commands, ...cluster, result, passed, failed, skipped, failures, skips, unlisted, minutes: Math.round(minutes * 10) / 10 };
 }
 
 function render(results) {
@@ -147,7 +168,9 @@ function render(results) {
       continue;
     }
     const tests = `${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}`;
-    lines.push(`| ${cfg.id} | ${r.kubernetes ?? ''} / ${r.kubelet ?? ''} | ${r.runtime ?? ''} | ${cfg.registry} | **${r.result}** | ${tests} | ${r.date.slice(0, 16).replace('T', ' ')} UTC | ${r.minutes ?? ''} |`);
+    const last = r.rechecks?.[r.rechecks.length - 1];
+    const result = last ? `**${r.result}**; recheck of the failed files: **${last.result}**` : `**${r.result}**`;
+    lines.push(`| ${cfg.id} | ${r.kubernetes ?? ''} / ${r.kubelet ?? ''} | ${r.runtime ?? ''} | ${cfg.registry} | ${result} | ${tests} | ${r.date.slice(0, 16).replace('T', ' ')} UTC | ${r.minutes ?? ''} |`);
   }
   lines.push('');
   for (const cfg of CONFIGS) {
@@ -160,6 +183,10 @@ function render(results) {
       lines.push('Not run yet.');
       lines.push('');
       continue;
+    }
+    if (r.commit) {
+      lines.push(`Code: commit ${r.commit}.`);
+      lines.push('');
     }
     lines.push('Commands:');
     lines.push('');
@@ -175,6 +202,29 @@ function render(results) {
       lines.push('Failed:');
       lines.push('');
       for (const f of r.failures) lines.push(`- ${f}`);
+      lines.push('');
+    }
+    if (r.unlisted?.length > 0) {
+      lines.push('Skipped without a reason in test/skip-allowlist.txt (counted as a failure):');
+      lines.push('');
+      for (const f of r.unlisted) lines.push(`- ${f}`);
+      lines.push('');
+    }
+    for (const c of r.rechecks ?? []) {
+      lines.push(`Rechecked ${c.date.slice(0, 16).replace('T', ' ')} UTC (commit ${c.commit}), only the files named: **${c.result}**, ${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}:`);
+      lines.push('');
+      lines.push('```');
+      lines.push(c.commands[c.commands.length - 1]);
+      lines.push('```');
+      lines.push('');
+      for (const f of c.failures) lines.push(`- failed: ${f}`);
+      for (const f of c.unlisted ?? []) lines.push(`- skipped without a reason: ${f}`);
+      if (c.failures.length > 0 || c.unlisted?.length > 0) lines.push('');
+    }
+    if (r.skips?.length > 0) {
+      lines.push('Skipped, with the reason test/skip-allowlist.txt gives:');
+      lines.push('');
+      for (const k of r.skips) lines.push(`- ${k.test}: ${k.reason}`);
       lines.push('');
     }
   }
@@ -199,11 +249,20 @@ for (const id of only ?? []) {
     process.exit(2);
   }
 }
+// Test files named on the command line: a recheck of those files (after a
+// fix), recorded next to the configuration's last whole-suite run, which it
+// does not replace.
+const files = rest.filter((a) => !a.startsWith('-') && /\.test\.ts$/.test(a));
 let status = 0;
 for (const cfg of CONFIGS) {
   if (only && !only.includes(cfg.id)) continue;
   const r = runConfig(cfg, rest);
-  results[cfg.id] = r;
+  if (files.length > 0 && results[cfg.id]) {
+    const { id: _id, kubernetes: _k, runtime: _r, kubelet: _l, skips: _s, ...recheck } = r;
+    results[cfg.id].rechecks = [...(results[cfg.id].rechecks ?? []), recheck];
+  } else {
+    results[cfg.id] = r;
+  }
   if (r.result !== 'pass') status = 1;
   writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(repo, 'docs/compatibility.md'), `${render(results)}\n`);

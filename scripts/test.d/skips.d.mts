@@ -7,7 +7,8 @@ export interface AssertionResult {
 export interface Report {
   testResults: Array<{ name: string; assertionResults: AssertionResult[] }>;
 }
-export function parseAllowlist(text: string): { entries: Map<string, string>; errors: string[] };
+export function configurationOf(env: Record<string, string | undefined>): string;
+export function parseAllowlist(text: string, configuration?: string): { entries: Map<string, string>; errors: string[] };
 export function testKey(root: string, file: string, test: Pick<AssertionResult, 'ancestorTitles' | 'title'>): string;
 export function checkSkips(
   report: Report,

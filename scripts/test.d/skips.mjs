@@ -16,24 +16,42 @@ import { fileURLToPath } from 'node:url';
 const RAN = new Set(['passed', 'failed']);
 
 /**
+ * The configuration a run tests, as `scripts/test compat` names it: the
+ * version cluster (DD_KUBERNETES=1.29 -> v1.29), else the node the pods are
+ * pinned to (DD_TEST_NODE=containerd17), else `default`.
+ * @param {Record<string, string | undefined>} env
+ */
+export function configurationOf(env) {
+  const minor = /^v?(1\.\d+)/.exec(env.DD_KUBERNETES ?? '')?.[1];
+  if (minor) return `v${minor}`;
+  return env.DD_TEST_NODE || 'default';
+}
+
+/**
  * Parses the allowlist: one `FILE > DESCRIBE > ... > TITLE :: REASON` per
  * line; blank lines and lines starting with # are ignored. A line without a
- * reason is an error: the reason is the point of the list.
+ * reason is an error: the reason is the point of the list. A line that starts
+ * with `[ID,ID] ` allows the skip only in those configurations (a version
+ * gate: the test must run everywhere else); others allow it in every one.
  * @param {string} text
+ * @param {string} [configuration] the run's configuration (configurationOf)
  * @returns {{ entries: Map<string, string>, errors: string[] }}
  */
-export function parseAllowlist(text) {
+export function parseAllowlist(text, configuration = 'default') {
   const entries = new Map();
   const errors = [];
   text.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
+    let line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
+    const only = /^\[([^\]]*)\]\s+/.exec(line);
+    if (only) line = line.slice(only[0].length);
     const at = line.lastIndexOf(' :: ');
     const key = at < 0 ? line : line.slice(0, at).trim();
     const reason = at < 0 ? '' : line.slice(at + 4).trim();
     if (!reason) errors.push(`line ${i + 1}: no reason (write "TEST :: REASON"): ${line}`);
     else if (!key.includes(' > ')) errors.push(`line ${i + 1}: expected "FILE > ... > TITLE :: REASON": ${line}`);
-    else entries.set(key, reason);
+    else if (only && !only[1].split(',').map((c) => c.trim()).includes(configuration)) return;
+    else entries.set(key, only ? `${reason} [${configuration} only]` : reason);
   });
   return { entries, errors };
 }
@@ -84,7 +102,7 @@ function main(argv) {
   } catch (e) {
     if (e.code !== 'ENOENT') throw e;
   }
-  const { entries, errors } = parseAllowlist(text);
+  const { entries, errors } = parseAllowlist(text, configurationOf(process.env));
   for (const e of errors) console.error(`${relative(root, allowPath)}: ${e}`);
   const { unlisted, allowed } = checkSkips(report, entries, root);
   for (const a of allowed) console.log(`skipped (allowed: ${a.reason}): ${a.key}`);

@@ -24,6 +24,22 @@ export function apiServer(): URL {
   if (!m) throw new Error(`${KUBECONFIG} names no server`);
   return new URL(m[1] as string);
 }
+/**
+ * The API server's node-side address, as the cluster's kubelet reaches it
+ * (the host end of the node's veth, which the serving certificate names):
+ * https://10.213.213.1:6443 for the default cluster; a version cluster has its
+ * own (10.213.(200+MINOR).1 and its own port). For what runs on the node's
+ * network or must not be a loopback address (proxies skip loopback).
+ */
+export function nodeSideApiServer(): URL {
+  const file = `${STATE}/kubelet.kubeconfig`;
+  const m = /^\s*server:\s*(\S+)/m.exec(readFileSync(file, 'utf8'));
+  if (!m) throw new Error(`${file} names no server`);
+  return new URL(m[1] as string);
+}
+
+/** A string as a literal inside a RegExp. */
+export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export const REGISTRY = '127.0.0.1:5000';
 export const appImage = (tag: 'nonroot' | 'root' | 'uid1001' | 'crash' | 'setuid') => `${REGISTRY}/fixtures/app:${tag}`;
 
@@ -97,17 +113,19 @@ const restrictedContainerSC = {
  */
 export const TEST_NODE = process.env.DD_TEST_NODE || undefined;
 export const NODE_LABEL = 'dd.test/node';
+/** The minor version of the version cluster under test (DD_KUBERNETES=1.29 -> 29); undefined for the default cluster (1.34). */
+export const KUBE_MINOR = KUBERNETES === undefined ? undefined : Number(/^v?1\.(\d+)/.exec(KUBERNETES)?.[1]);
 /**
  * How the plugin names the identity of a target without securityContext: the
  * runtime's report (containerd 2.x fills status.containerStatuses[].user),
  * or, on the containerd 1.7 node, which reports none, the image config's User.
+ * status.containerStatuses[].user is filled from 1.33 (SupplementalGroupsPolicy beta, on by default).
  */
-const kubeMinor = KUBERNETES === undefined ? undefined : Number(/^v?1\.(\d+)/.exec(KUBERNETES)?.[1]);
-/** status.containerStatuses[].user is filled from 1.33 (SupplementalGroupsPolicy beta, on by default). */
 export const IMAGE_IDENTITY_SOURCE =
-  TEST_NODE === 'containerd17' || (kubeMinor !== undefined && kubeMinor < 33) ? "the image's User" : "the target's process identity reported by the runtime";
+  TEST_NODE === 'containerd17' || (KUBE_MINOR !== undefined && KUBE_MINOR < 33) ? "the image's User" : "the target's process identity reported by the runtime";
 
 /** A pod spec with the placement DD_TEST_NODE asks for merged in (its own nodeSelector and tolerations kept). */
+// ('' pins nowhere: an explicit undefined would take the default, DD_TEST_NODE.)
 export function pinned(spec: Record<string, unknown>, node: string | undefined = TEST_NODE): Record<string, unknown> {
   if (!node) return spec;
   const selector = (spec.nodeSelector ?? {}) as Record<string, string>;
@@ -132,7 +150,7 @@ export async function createPod(o: PodOptions): Promise<string> {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: o.name, namespace: o.namespace, annotations: o.annotations ?? {} },
-    spec: pinned({ terminationGracePeriodSeconds: 1, containers, ...o.spec }, o.node === undefined ? TEST_NODE : o.node || undefined),
+    spec: pinned({ terminationGracePeriodSeconds: 1, containers, ...o.spec }, o.node ?? TEST_NODE),
   };
   await kubectl(['apply', '-f', '-'], JSON.stringify(pod));
   if (o.ready !== false) await kubectl(['-n', o.namespace, 'wait', '--for=condition=Ready', `pod/${o.name}`, '--timeout=120s']);

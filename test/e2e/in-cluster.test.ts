@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPod, deletePod, ephemeralNames, KUBECTL, kubectl, REPO, run, uniq } from './helpers.js';
+import { createPod, deletePod, ephemeralNames, KUBECTL, kubectl, nodeSideApiServer, REPO, run, uniq } from './helpers.js';
 
 // In-cluster configuration: the plugin runs INSIDE a pod of the local
 // cluster, with no kubeconfig, as a ServiceAccount bound (RoleBinding) to the
@@ -14,15 +14,17 @@ import { createPod, deletePod, ephemeralNames, KUBECTL, kubectl, REPO, run, uniq
 // pod network has no return route from the API server's address; so the pod
 // uses the node's network (hostNetwork, where the kubelet itself reaches the
 // API server) and its spec sets KUBERNETES_SERVICE_HOST/PORT explicitly to
-// the API server's node-side address 10.213.213.1:6443 (its certificate
-// covers it). The token, ca.crt and namespace come from the ServiceAccount
-// volume as in any pod.
+// the API server's node-side address (its certificate covers it; the
+// cluster under test's, 10.213.213.1:6443 for the default one: helpers.ts
+// nodeSideApiServer). The token, ca.crt and namespace come from the
+// ServiceAccount volume as in any pod.
 const ns = 'demo';
 const target = uniq('incl-target');
 const runner = uniq('incl-runner');
 const sa = uniq('dd-incluster');
 const NODE = process.execPath;
 const KUBECTL_IN_POD = '/opt/kubectl';
+const api = nodeSideApiServer();
 
 beforeAll(async () => {
   await kubectl(['-n', ns, 'create', 'serviceaccount', sa]);
@@ -49,8 +51,8 @@ beforeAll(async () => {
           image: '127.0.0.1:5000/library/busybox:latest',
           command: ['sleep', '3600'],
           env: [
-            { name: 'KUBERNETES_SERVICE_HOST', value: '10.213.213.1' },
-            { name: 'KUBERNETES_SERVICE_PORT', value: '6443' },
+            { name: 'KUBERNETES_SERVICE_HOST', value: api.hostname },
+            { name: 'KUBERNETES_SERVICE_PORT', value: api.port },
             { name: 'HOME', value: '/tmp' },
           ],
           volumeMounts: mounts.map((m) => m.mount),
@@ -82,7 +84,7 @@ describe('in-cluster configuration (a ServiceAccount, no kubeconfig)', () => {
     const r = await pluginInPod([target, '-v', '--', 'cat', 'etc/app-variant']);
     expect(r.stdout).toBe('nonroot\n');
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`using the in-cluster configuration (server https://10.213.213.1:6443, namespace ${ns})`);
+    expect(r.stderr).toContain(`using the in-cluster configuration (server ${api.origin}, namespace ${ns})`);
     expect(r.stderr).not.toMatch(/eyJ[\w-]{20,}/); // the token never shows
     // And kubectl, in the same pod, can exec into the debugger the plugin added.
     const names = await ephemeralNames(ns, target);
@@ -108,7 +110,7 @@ describe('in-cluster configuration (a ServiceAccount, no kubeconfig)', () => {
     const kc = JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'dead', cluster: { server: 'https://10.213.213.1:1', 'insecure-skip-tls-verify': true } }],
+      clusters: [{ name: 'dead', cluster: { server: `https://${api.hostname}:1`, 'insecure-skip-tls-verify': true } }],
       users: [{ name: 'u', user: { token: 'x' } }],
       contexts: [{ name: 'dead', context: { cluster: 'dead', user: 'u' } }],
       'current-context': 'dead',
@@ -116,9 +118,9 @@ describe('in-cluster configuration (a ServiceAccount, no kubeconfig)', () => {
     expect((await inPod(['sh', '-c', `printf '%s' '${kc}' > /tmp/kubeconfig`])).code).toBe(0);
     const k = await inPod([KUBECTL_IN_POD, 'get', 'pod', target, '--request-timeout=5s'], ['KUBECONFIG=/tmp/kubeconfig']);
     expect(k.code).toBe(1);
-    expect(k.stderr).toContain('10.213.213.1:1');
+    expect(k.stderr).toContain(`${api.hostname}:1`);
     const r = await pluginInPod([target, '-q', '--request-timeout=5s', '--', 'true'], ['KUBECONFIG=/tmp/kubeconfig']);
     expect(r.code).toBe(78);
-    expect(r.stderr).toContain('https://10.213.213.1:1');
+    expect(r.stderr).toContain(`https://${api.hostname}:1`);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE, createPod, deletePod, KUBECONFIG, KUBECTL, kubectl, plugin, run, uniq } from './helpers.js';
+import { apiServer, createPod, deletePod, escapeRegExp, KUBECONFIG, KUBECTL, kubectl, plugin, run, STATE, uniq } from './helpers.js';
 
 // kubectl's global flags, side by side with kubectl 1.34: each flag that
 // changes the connection gives the same outcome (works / fails) in both,
@@ -9,8 +9,9 @@ import { CACHE, createPod, deletePod, KUBECONFIG, KUBECTL, kubectl, plugin, run,
 const ns = 'demo';
 const pod = uniq('kflags');
 const dir = mkdtempSync(`${tmpdir()}/dd-kflags-`);
-const PKI = `${process.env.DD_CLUSTER_STATE ?? `${CACHE}/cluster`}/pki`;
-const SERVER = 'https://127.0.0.1:6443';
+const PKI = `${STATE}/pki`;
+/** The cluster under test's API server (https://127.0.0.1:6443 for the default one). */
+const SERVER = apiServer().origin;
 const sa = uniq('dd-kflags');
 let token = '';
 
@@ -67,7 +68,7 @@ describe("kubectl's connection flags, without a kubeconfig", () => {
 
   it('--insecure-skip-tls-verify, and without it no CA is a certificate error in both', async () => {
     worksInBoth(await both(['--server', SERVER, '--token', token, '--insecure-skip-tls-verify'], bare));
-    failsInBoth(await both(['--server', SERVER, '--token', token], bare), 65, /^error: the API server's certificate at https:\/\/127\.0\.0\.1:6443 is not trusted \(\w+\): .*certificate authority of the --server\/--certificate-authority flags/);
+    failsInBoth(await both(['--server', SERVER, '--token', token], bare), 65, new RegExp(`^error: the API server's certificate at ${escapeRegExp(SERVER)} is not trusted \\(\\w+\\): .*certificate authority of the --server/--certificate-authority flags`));
   });
 
   it('--tls-server-name: a name the certificate has works, another fails in both', async () => {
@@ -75,7 +76,7 @@ describe("kubectl's connection flags, without a kubeconfig", () => {
     failsInBoth(
       await both(['--server', SERVER, '--token', token, '--certificate-authority', `${PKI}/ca.crt`, '--tls-server-name', 'not-the-api.example'], bare),
       65,
-      /^error: the API server's certificate at https:\/\/127\.0\.0\.1:6443 is not valid for the name it was reached by \(ERR_TLS_CERT_ALTNAME_INVALID\)/,
+      new RegExp(`^error: the API server's certificate at ${escapeRegExp(SERVER)} is not valid for the name it was reached by \\(ERR_TLS_CERT_ALTNAME_INVALID\\)`),
     );
   });
 

@@ -3,19 +3,20 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPod, deletePod, KUBECONFIG, KUBECTL, plugin, run, uniq } from './helpers.js';
+import { createPod, deletePod, escapeRegExp, KUBECONFIG, KUBECTL, nodeSideApiServer, plugin, run, uniq } from './helpers.js';
 
 // HTTPS_PROXY / NO_PROXY / proxy-url, side by side with kubectl 1.34. A small
 // CONNECT proxy in the test logs every CONNECT line and is the only one that
-// can resolve the API server's name (kube-api.invalid → 10.213.213.1, the
-// node-side address the API server's certificate covers; Go clients never
-// proxy loopback addresses). The certificate is checked against
-// tls-server-name "kubernetes", one of its names.
+// can resolve the API server's name (kube-api.invalid → the cluster's
+// node-side address, 10.213.213.1:6443 for the default cluster, which the API
+// server's certificate covers; Go clients never proxy loopback addresses).
+// The certificate is checked against tls-server-name "kubernetes", one of its names.
 const ns = 'demo';
 const pod = uniq('proxy');
 const dir = mkdtempSync(`${tmpdir()}/dd-proxy-env-`);
-const API = '10.213.213.1:6443';
-const NAME = 'kube-api.invalid:6443';
+const node = nodeSideApiServer();
+const API = node.host;
+const NAME = `kube-api.invalid:${node.port}`;
 
 interface Kubeconfig {
   clusters: Array<{ name: string; cluster: Record<string, unknown> }>;
@@ -140,7 +141,7 @@ describe('HTTPS_PROXY', () => {
 
   it('NO_PROXY bypasses the proxy (IP, CIDR, host suffix), for kubectl and the plugin alike', async () => {
     const direct = kubeconfig('direct', { server: `https://${API}` });
-    for (const noProxy of ['10.213.213.1', '10.213.0.0/16', '10.213.213.1:6443']) {
+    for (const noProxy of [node.hostname, '10.213.0.0/16', API]) {
       log = [];
       const k = await run(KUBECTL, ['--kubeconfig', direct, 'get', 'pod', pod, '-o', 'name'], { env: env({ NO_PROXY: noProxy }) });
       expect(k.code).toBe(0);
@@ -160,7 +161,7 @@ describe('HTTPS_PROXY', () => {
     const r = await plugin(['--kubeconfig', viaName(), pod, '-q', '--', 'true'], { env: env({ NO_PROXY: '.invalid' }) });
     expect(k.code).not.toBe(0);
     expect(r.code).toBe(78);
-    expect(r.stderr).toMatch(/^error: cannot reach the API server at (https:\/\/)?kube-api\.invalid:6443 \((ENOTFOUND|EAI_AGAIN)\)/);
+    expect(r.stderr).toMatch(new RegExp(`^error: cannot reach the API server at (https://)?${escapeRegExp(NAME)} \\((ENOTFOUND|EAI_AGAIN)\\)`));
   });
 
   it('loopback servers are never proxied', async () => {

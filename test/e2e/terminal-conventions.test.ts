@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE, createPod, deletePod, KUBECONFIG, KUBECTL, PLUGIN, plugin, run, uniq } from './helpers.js';
+import { apiServer, createPod, deletePod, escapeRegExp, KUBECONFIG, KUBECTL, PLUGIN, plugin, run, STATE, uniq } from './helpers.js';
 
 // Terminal conventions and certificate messages, tried as a user would.
 // The spinner runs on a real terminal (tmux), and `script` records every
@@ -10,7 +10,7 @@ import { CACHE, createPod, deletePod, KUBECONFIG, KUBECTL, PLUGIN, plugin, run, 
 const ns = 'demo';
 const pod = uniq('term');
 const dir = mkdtempSync(`${tmpdir()}/dd-term-`);
-const PKI = `${process.env.DD_CLUSTER_STATE ?? `${CACHE}/cluster`}/pki`;
+const PKI = `${STATE}/pki`;
 
 beforeAll(async () => {
   await createPod({ namespace: ns, name: pod });
@@ -90,7 +90,11 @@ describe('certificate messages name the cluster entry', () => {
     expect(k.stderr).toMatch(/certificate/);
     const r = await plugin(['--kubeconfig', file, '--context', 'admin', '-n', ns, pod, '-q', '--', 'true']);
     expect(r.code).toBe(65);
-    expect(r.stderr).toMatch(/^error: the API server's certificate at https:\/\/127\.0\.0\.1:6443 is not trusted \(\w+\): its certificate chain does not lead to the certificate authority of cluster "local" \(context "admin"\); fix certificate-authority-data \(or certificate-authority\) of that cluster entry\n$/);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: the API server's certificate at ${escapeRegExp(apiServer().origin)} is not trusted \\(\\w+\\): its certificate chain does not lead to the certificate authority of cluster "local" \\(context "admin"\\); fix certificate-authority-data \\(or certificate-authority\\) of that cluster entry\\n$`,
+      ),
+    );
     expect(r.stderr).not.toContain('cluster is up');
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyAudit } from '../../../scripts/test.d/audit.mjs';
-import { checkSkips, parseAllowlist } from '../../../scripts/test.d/skips.mjs';
+import { checkSkips, configurationOf, parseAllowlist } from '../../../scripts/test.d/skips.mjs';
 
 // The two gates scripts/test adds after vitest: skipped tests and the
 // dependency audit. Their decisions are pure functions of vitest's and npm's
@@ -47,6 +47,23 @@ describe('skipped-test gate', () => {
   it('a title containing " :: " keeps all but the last separator in the key', () => {
     const { entries } = parseAllowlist('f.test.ts > a :: b :: the reason');
     expect([...entries]).toEqual([['f.test.ts > a :: b', 'the reason']]);
+  });
+
+  it('a [ID,...] line allows the skip only in those configurations (a version gate runs everywhere else)', () => {
+    const text = '[v1.29,v1.30] f.test.ts > a > t :: alpha gate off before 1.33\nf.test.ts > a > u :: everywhere\n';
+    expect([...parseAllowlist(text, 'v1.29').entries]).toEqual([
+      ['f.test.ts > a > t', 'alpha gate off before 1.33 [v1.29 only]'],
+      ['f.test.ts > a > u', 'everywhere'],
+    ]);
+    expect([...parseAllowlist(text, 'default').entries]).toEqual([['f.test.ts > a > u', 'everywhere']]);
+    expect(parseAllowlist('[v1.29] f.test.ts > a > t\n', 'v1.29').errors).toHaveLength(1);
+  });
+
+  it('the configuration of a run: version cluster, else pinned node, else default', () => {
+    expect(configurationOf({ DD_KUBERNETES: '1.29' })).toBe('v1.29');
+    expect(configurationOf({ DD_KUBERNETES: 'v1.37.2', DD_TEST_NODE: 'containerd17' })).toBe('v1.37');
+    expect(configurationOf({ DD_TEST_NODE: 'containerd17' })).toBe('containerd17');
+    expect(configurationOf({ DD_KUBERNETES: '' })).toBe('default');
   });
 });
 
