@@ -6,8 +6,8 @@
 // scripts/bench.d/completion.mjs [NS] [RUNS]` alone prints the rows (it does
 // not touch docs/benchmarks.md).
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { pairRow, ms, ratioStr } from './report.mjs';
 
@@ -74,8 +74,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   let sea;
   const archive = existsSync(`${REPO}/release`) ? readdirSync(`${REPO}/release`).find((f) => /^kubectl-distroless-debug_v.*_linux_amd64\.tar\.gz$/.test(f)) : undefined;
   if (archive) {
-    const dir = `${CACHE}/bench-sea`;
-    mkdirSync(dir, { recursive: true });
+    // A directory of its own: scripts/bench may be unpacking its archive into bench-sea meanwhile.
+    const dir = mkdtempSync(`${tmpdir()}/dd-bench-completion-`);
     execFileSync('tar', ['-xzf', `${REPO}/release/${archive}`, '-C', dir]);
     sea = `${dir}/kubectl-distroless_debug`;
   }
