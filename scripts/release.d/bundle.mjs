@@ -137,6 +137,17 @@ module.exports = {
         loader: 'js',
         resolveDir: root,
       }));
+      // dist/stream/ws.js loads ws with createRequire (cheaper than Node's ESM
+      // loader for it); a bundle has ws inside and no require for packages.
+      const wsModule = path.join(root, 'dist', 'stream', 'ws.js');
+      build.onLoad({ filter: /[\\/]dist[\\/]stream[\\/]ws\.js$/ }, (args) => {
+        if (args.path !== wsModule) return undefined;
+        const text = readFileSync(args.path, 'utf8');
+        if (!text.includes("createRequire(import.meta.url)('ws')")) {
+          return { errors: [{ text: 'dist/stream/ws.js no longer loads ws the known way; see scripts/release.d/bundle.mjs' }] };
+        }
+        return { contents: "export { default } from 'ws';", loader: 'js', resolveDir: root };
+      });
     },
   };
 }

@@ -7,7 +7,8 @@
 import { Agent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { readRefusalBody } from './refusal-body.js';
 import type { RequestOptions } from 'node:https';
-import WebSocket, { type ClientOptions } from 'ws';
+import type { ClientOptions } from 'ws';
+import WebSocket from './ws.js';
 import { ApiError, ConfigError, ConnectionLostError, type DebugError, DebugError as DebugErrorClass, ForbiddenError, NotFoundError, StreamRefusedError, TimeoutError } from '../errors.js';
 import { connectionError } from '../kubeconfig/transport-errors.js';
 import { PROTOCOL_V4, PROTOCOL_V5, buildStreamUrl, describeStreamUrl, type StreamRequest } from './request.js';

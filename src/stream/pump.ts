@@ -4,7 +4,7 @@
  * half-close), resizes, pings, and what the end means: the exit status, a
  * failure status, or a lost connection.
  */
-import WebSocket from 'ws';
+import WebSocket from './ws.js';
 import { ConnectionLostError, type DebugError, StreamRefusedError } from '../errors.js';
 import { Channel, type TerminalSize, decodeFrame, encodeCloseStdin, encodeFrame, encodeResize, parseStatus } from './frames.js';
 import { outputRecycler } from './memory.js';

@@ -6,7 +6,8 @@
  * (frames.ts): one channel byte, then the payload.
  */
 import { EventEmitter } from 'node:events';
-import WebSocket from 'ws';
+import type { RawData } from 'ws';
+import WebSocket from './ws.js';
 import { PROTOCOL_V5 } from './request.js';
 
 export interface ChannelSocketEvents {
@@ -50,7 +51,7 @@ class WebSocketChannel extends EventEmitter<ChannelSocketEvents> implements Chan
     super();
     this.protocol = ws.protocol;
     this.canCloseStdin = ws.protocol === PROTOCOL_V5;
-    ws.on('message', (raw: WebSocket.RawData) => {
+    ws.on('message', (raw: RawData) => {
       const buf = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
       this.emit('message', buf);
     });
