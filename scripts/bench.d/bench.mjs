@@ -134,6 +134,16 @@ const notes = [];
 // 1. Start-up
 const nodeFloor = [];
 for (let i = 0; i < 15; i++) nodeFloor.push(timeSync(process.execPath, ['-e', '0']).t);
+// Node 20 parses the NODE_EXTRA_CA_CERTS file at start-up: what that costs here, measured.
+if (process.env.NODE_EXTRA_CA_CERTS) {
+  const without = { ...process.env };
+  delete without.NODE_EXTRA_CA_CERTS;
+  const bare = [];
+  for (let i = 0; i < 15; i++) bare.push(timeSync(process.execPath, ['-e', '0'], { env: without }).t);
+  notes.push(
+    `NODE_EXTRA_CA_CERTS is set here (${process.env.NODE_EXTRA_CA_CERTS}) and every row runs with it, as a user of this machine would: \`node -e 0\` took ${ms(median(nodeFloor))} ms with it and ${ms(median(bare))} ms without it (medians of 15).`,
+  );
+}
 rows.push(await pairs('start-up: --version (npm entry) vs kubectl debug --help', () => timeSync(PLUGIN, ['--version']).t, () => timeSync(KUBECTL, ['debug', '--help']).t, 15, GOALS.startup));
 rows.push(await pairs('start-up: --help (npm entry) vs kubectl debug --help', () => timeSync(PLUGIN, ['--help']).t, () => timeSync(KUBECTL, ['debug', '--help']).t, 15, GOALS.startup));
 if (sea) {
