@@ -126,6 +126,14 @@ describe('list', () => {
     debuggerB = (await podJSON(ns2, B)).spec.ephemeralContainers![0]!.name;
     // Another tool's ephemeral container (kubectl debug), which list marks.
     await kubectl(['-n', ns2, 'debug', B, '--image=docker.io/library/busybox:1.37.0', '-c', other, '--target=app', '--', 'sleep', '1']);
+    // Its state settles (exited) before the tests read it twice (-o json, then -o yaml),
+    // and ours reports running: a status flipping between two reads is not a difference.
+    await waitTerminated(ns2, B, other);
+    for (const deadline = Date.now() + 60_000; ; ) {
+      if ((await podJSON(ns2, B)).status.ephemeralContainerStatuses?.find((c) => c.name === debuggerB)?.state.running) break;
+      if (Date.now() > deadline) throw new Error(`${debuggerB} never reported running`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
   });
 
   it('-A across namespaces: kubectl\'s table with NAMESPACE first, the record, and other tools marked', async () => {
