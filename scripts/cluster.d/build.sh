@@ -39,8 +39,9 @@ pids_of_exe() {
 }
 
 kube_ldflags() {
-  local v=k8s.io/component-base/version
-  echo "-s -w -X $v.gitVersion=v$KUBE_VERSION -X $v.gitMajor=1 -X $v.gitMinor=${KUBE_VERSION#1.}" \
+  local v=k8s.io/component-base/version minor=${KUBE_VERSION#1.}
+  # gitMinor is the minor alone ("37", not "37.2"): clients compare it as a number.
+  echo "-s -w -X $v.gitVersion=v$KUBE_VERSION -X $v.gitMajor=1 -X $v.gitMinor=${minor%%.*}" \
     "-X $v.gitTreeState=clean -X $v.buildDate=2026-01-01T00:00:00Z" \
     "-X k8s.io/client-go/pkg/version.gitVersion=v$KUBE_VERSION"
 }

@@ -224,7 +224,12 @@ function render(results) {
     if (r.skips?.length > 0) {
       lines.push('Skipped, with the reason test/skip-allowlist.txt gives:');
       lines.push('');
-      for (const k of r.skips) lines.push(`- ${k.test}: ${k.reason}`);
+      const byReason = new Map();
+      for (const k of r.skips) byReason.set(k.reason, [...(byReason.get(k.reason) ?? []), k.test]);
+      for (const [reason, tests] of byReason) {
+        lines.push(`- ${reason}:`);
+        for (const t of tests) lines.push(`  - ${t}`);
+      }
       lines.push('');
     }
   }

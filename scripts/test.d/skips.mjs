@@ -51,7 +51,7 @@ export function parseAllowlist(text, configuration = 'default') {
     if (!reason) errors.push(`line ${i + 1}: no reason (write "TEST :: REASON"): ${line}`);
     else if (!key.includes(' > ')) errors.push(`line ${i + 1}: expected "FILE > ... > TITLE :: REASON": ${line}`);
     else if (only && !only[1].split(',').map((c) => c.trim()).includes(configuration)) return;
-    else entries.set(key, only ? `${reason} [${configuration} only]` : reason);
+    else entries.set(key, only ? `${reason} [allowed only in ${only[1].split(',').map((c) => c.trim()).join(', ')}]` : reason);
   });
   return { entries, errors };
 }

@@ -5,6 +5,14 @@ import { parseMismatch } from '../plan/scripts.js';
 import { IdentityMismatch } from './start.js';
 
 /**
+ * Refusals of an exec into a container that is stopping or stopped: nothing
+ * ran. The last one is an exec that lands while the container is exiting, as
+ * on v1.37 (kubelet) with containerd 2.2: the stream opens, then its status says
+ * `failed to exec in container: failed to create exec "...": ttrpc: closed`.
+ */
+const STOPPED_EXEC = /container not found|not running|stopped state|failed to create exec/i;
+
+/**
  * The keeper of a fresh debugger that cannot open the target's root reports
  * the target's identity and exits at once. The status watch may have seen it
  * running first (containerd 1.7 reports the short run), and the session's
@@ -13,7 +21,7 @@ import { IdentityMismatch } from './start.js';
  * lags the exit by up to a PLEG period): read it, for up to `waitMs`.
  */
 export async function keeperReportAfterRefusal(kube: KubeClient, ns: string, pod: string, container: string, target: string, err: unknown, waitMs = 3000): Promise<IdentityMismatch | undefined> {
-  if (!(err instanceof StreamRefusedError) || !/container not found|not running|stopped state/i.test(err.message)) return undefined;
+  if (!(err instanceof StreamRefusedError) || !STOPPED_EXEC.test(err.message)) return undefined;
   const deadline = Date.now() + waitMs;
   for (;;) {
     const current = await kube.get<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}`).catch(() => undefined);

@@ -52,7 +52,7 @@ describe('skipped-test gate', () => {
   it('a [ID,...] line allows the skip only in those configurations (a version gate runs everywhere else)', () => {
     const text = '[v1.29,v1.30] f.test.ts > a > t :: alpha gate off before 1.33\nf.test.ts > a > u :: everywhere\n';
     expect([...parseAllowlist(text, 'v1.29').entries]).toEqual([
-      ['f.test.ts > a > t', 'alpha gate off before 1.33 [v1.29 only]'],
+      ['f.test.ts > a > t', 'alpha gate off before 1.33 [allowed only in v1.29, v1.30]'],
       ['f.test.ts > a > u', 'everywhere'],
     ]);
     expect([...parseAllowlist(text, 'default').entries]).toEqual([['f.test.ts > a > u', 'everywhere']]);

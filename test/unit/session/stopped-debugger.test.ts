@@ -1,0 +1,33 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { StreamRefusedError } from '../../../src/errors.js';
+import type { KubeClient } from '../../../src/kube/rest.js';
+import { IdentityMismatch } from '../../../src/session/start.js';
+import { keeperReportAfterRefusal } from '../../../src/session/stopped-debugger.js';
+
+// The pod as the API server shows it once the keeper of debugger "dbg" found
+// the wrong identity and exited with its report.
+const reported: V1Pod = {
+  status: {
+    containerStatuses: [{ name: 'app', image: 'i', imageID: '', ready: true, restartCount: 0, state: { running: {} } }],
+    ephemeralContainerStatuses: [{ name: 'dbg', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 1, message: 'identity-mismatch pid=1 uid=1001 gid=1001' } } }],
+  },
+};
+const kube = { get: async () => reported } as unknown as KubeClient;
+const refused = (message: string) => new StreamRefusedError(`the exec session in pod demo/p (container dbg) failed: ${message}; check that the container is running and the command exists`);
+
+describe("keeperReportAfterRefusal: an exec refused by a stopped debugger hides the keeper's report", () => {
+  it.each([
+    ['container not found ("dbg")'],
+    // v1.37 kubelet + containerd 2.2: the stream opened, the exec's creation failed as the container exited.
+    ['Internal error occurred: error executing command in container: failed to exec in container: failed to create exec "1f26": ttrpc: closed'],
+  ])('%s: the report is read from the status', async (message) => {
+    const r = await keeperReportAfterRefusal(kube, 'demo', 'p', 'dbg', 'app', refused(message), 0);
+    expect(r).toBeInstanceOf(IdentityMismatch);
+    expect(r?.mismatch).toEqual({ pid: 1, uid: 1001, gid: 1001 });
+  });
+
+  it('another failure is not taken for a stopped debugger', async () => {
+    expect(await keeperReportAfterRefusal(kube, 'demo', 'p', 'dbg', 'app', refused('command terminated with non-zero exit code'), 0)).toBeUndefined();
+  });
+});
