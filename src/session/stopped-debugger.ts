@@ -8,7 +8,8 @@ import { IdentityMismatch } from './start.js';
  * Refusals of an exec into a container that is stopping or stopped: nothing
  * ran. The last one is an exec that lands while the container is exiting, as
  * on v1.37 (kubelet) with containerd 2.2: the stream opens, then its status says
- * `failed to exec in container: failed to create exec "...": ttrpc: closed`.
+ * `failed to exec in container: failed to create exec "...": ttrpc: closed`
+ * (containerd 1.7: `... cannot exec in a deleted state`).
  */
 const STOPPED_EXEC = /container not found|not running|stopped state|failed to create exec/i;
 

@@ -21,6 +21,8 @@ describe("keeperReportAfterRefusal: an exec refused by a stopped debugger hides 
     ['container not found ("dbg")'],
     // v1.37 kubelet + containerd 2.2: the stream opened, the exec's creation failed as the container exited.
     ['Internal error occurred: error executing command in container: failed to exec in container: failed to create exec "1f26": ttrpc: closed'],
+    // containerd 1.7 (the second node), seen in a CI run: the same race, its own words.
+    ['Internal error occurred: Internal error occurred: error executing command in container: failed to exec in container: failed to create exec "9b3f": cannot exec in a deleted state: unknown'],
   ])('%s: the report is read from the status', async (message) => {
     const r = await keeperReportAfterRefusal(kube, 'demo', 'p', 'dbg', 'app', refused(message), 0);
     expect(r).toBeInstanceOf(IdentityMismatch);
