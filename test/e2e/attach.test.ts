@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KUBECONFIG, KUBE_MINOR, PLUGIN, createPod, deletePod, uniq } from './helpers.js';
+import { createPod, deletePod, KUBE_MINOR, KUBECONFIG, PLUGIN, uniq } from './helpers.js';
 import { startStreamProxy, type StreamProxy } from './stream-proxy.js';
 
 // Attach mode (the `attacher` context may attach but not exec) must feel
