@@ -21,6 +21,8 @@ describe("keeperReportAfterRefusal: an exec refused by a stopped debugger hides 
     ['container not found ("dbg")'],
     // v1.37 kubelet + containerd 2.2: the stream opened, the exec's creation failed as the container exited.
     ['Internal error occurred: error executing command in container: failed to exec in container: failed to create exec "1f26": ttrpc: closed'],
+    ['Internal error occurred: error executing command in container: failed to exec in container: failed to load task: no running task found: task 6c4b not found'],
+    ['Internal error occurred: error executing command in container: failed to exec in container: container is in CONTAINER_EXITED state'],
   ])('%s: the report is read from the status', async (message) => {
     const r = await keeperReportAfterRefusal(kube, 'demo', 'p', 'dbg', 'app', refused(message), 0);
     expect(r).toBeInstanceOf(IdentityMismatch);
