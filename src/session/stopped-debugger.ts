@@ -8,10 +8,12 @@ import { IdentityMismatch } from './start.js';
  * Refusals of an exec into a container that is stopping or stopped: nothing
  * ran. The last one is an exec that lands while the container is exiting, as
  * on v1.37 (kubelet) with containerd 2.2: the stream opens, then its status says
- * `failed to exec in container: failed to create exec "...": ttrpc: closed`
- * (containerd 1.7: `... cannot exec in a deleted state`).
+ * `error executing command in container: failed to exec in container: ...`
+ * with `failed to create exec "...": ttrpc: closed`, `failed to load task: no
+ * running task found` or `container is in CONTAINER_EXITED state` (containerd
+ * 1.7: `failed to create exec "...": cannot exec in a deleted state`).
  */
-const STOPPED_EXEC = /container not found|not running|stopped state|failed to create exec/i;
+const STOPPED_EXEC = /container not found|not running|stopped state|failed to exec in container/i;
 
 /**
  * The keeper of a fresh debugger that cannot open the target's root reports

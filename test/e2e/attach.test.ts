@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPod, deletePod, KUBECONFIG, PLUGIN, uniq } from './helpers.js';
+import { createPod, deletePod, KUBE_MINOR, KUBECONFIG, PLUGIN, uniq } from './helpers.js';
 import { startStreamProxy, type StreamProxy } from './stream-proxy.js';
 
 // Attach mode (the `attacher` context may attach but not exec) must feel
@@ -82,7 +82,11 @@ describe('attach in a terminal (tmux)', () => {
   });
 });
 
-describe('attach with a lost connection', () => {
+// The stream proxy relays WebSocket frames; before 1.30 the API server has no
+// v5.channel.k8s.io WebSocket and the plugin attaches over SPDY/3.1, which it
+// cannot relay (listed for v1.29 only in test/skip-allowlist.txt; connection.test.ts
+// cuts an exec session there with a TCP relay instead).
+describe.runIf(KUBE_MINOR === undefined || KUBE_MINOR >= 30)('attach with a lost connection', () => {
   let proxy: StreamProxy;
   beforeAll(async () => {
     proxy = await startStreamProxy('attacher');

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPod, deletePod, PLUGIN, plugin, uniq } from './helpers.js';
+import { createPod, deletePod, KUBE_MINOR, PLUGIN, plugin, uniq } from './helpers.js';
 import { startStreamProxy, type StreamProxy } from './stream-proxy.js';
 
 // Streams that end in ways a TCP relay cannot make: through a proxy that
@@ -9,8 +9,13 @@ import { startStreamProxy, type StreamProxy } from './stream-proxy.js';
 const ns = 'demo';
 const pod = uniq('sfault');
 let proxy: StreamProxy;
+// Before 1.30 the API server has no v5.channel.k8s.io WebSocket: the plugin
+// streams over SPDY/3.1 there, which this WebSocket-frame proxy cannot relay.
+// Listed for v1.29 only in test/skip-allowlist.txt.
+const WEBSOCKET_STREAMS = KUBE_MINOR === undefined || KUBE_MINOR >= 30;
 
 beforeAll(async () => {
+  if (!WEBSOCKET_STREAMS) return;
   await createPod({ namespace: ns, name: pod });
   proxy = await startStreamProxy('debugger');
   // Start the debugger first (through the proxy: it must relay everything).
@@ -19,6 +24,7 @@ beforeAll(async () => {
   expect(warm.code).toBe(0);
 });
 afterAll(async () => {
+  if (!WEBSOCKET_STREAMS) return;
   await proxy?.close();
   await deletePod(ns, pod);
 });
@@ -45,7 +51,7 @@ function startPlugin(args: string[], marker: string) {
   return { child, started, done };
 }
 
-describe('an exec stream that ends without a status', () => {
+describe.runIf(WEBSOCKET_STREAMS)('an exec stream that ends without a status', () => {
   it('closed normally by the server side mid-command: exit 75 with one line, not 0', async () => {
     const run = startPlugin(['--kubeconfig', proxy.kubeconfig, '-n', ns, pod, '-q', '--', 'sh', '-c', 'echo started; sleep 60'], 'started\n');
     await run.started;
@@ -64,7 +70,7 @@ describe('an exec stream that ends without a status', () => {
   });
 });
 
-describe('the lost-connection message in an interactive shell', () => {
+describe.runIf(WEBSOCKET_STREAMS)('the lost-connection message in an interactive shell', () => {
   it('starts on its own line, not after the remote prompt, and the terminal is restored', async () => {
     const session = uniq('dd-sfault');
     const tmux = (...a: string[]) => execFileSync('tmux', a, { encoding: 'utf8' });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPod, ensureNamespace, ephemeralNames, KUBECTL, kubectl, plugin, run, uniq } from './helpers.js';
+import { createPod, ensureNamespace, ephemeralNames, KUBE_MINOR, KUBECTL, kubectl, plugin, run, uniq } from './helpers.js';
 
 // API server warnings, side by side with kubectl: a namespace whose Pod
 // Security level is only `warn: baseline` admits a root debugger with
@@ -17,6 +17,9 @@ afterAll(async () => {
 });
 
 const WARNING = /would violate PodSecurity "baseline:latest"/;
+// kubectl debug's profile that breaks baseline: sysadmin (privileged) from kubectl 1.30; a
+// version cluster's older kubectl has netadmin (NET_ADMIN, NET_RAW), which breaks it too.
+const KUBECTL_PROFILE = KUBE_MINOR === undefined || KUBE_MINOR >= 30 ? '--profile=sysadmin' : '--profile=netadmin';
 
 describe('API server warnings', () => {
   it('are shown once, as kubectl shows them, and the session runs', async () => {
@@ -28,7 +31,7 @@ describe('API server warnings', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^distroless-debug: warning: the API server warns: would violate PodSecurity/);
     // kubectl debug with the same kind of container gets the same warning from the same server.
-    const k = await run(KUBECTL, ['-n', ns, 'debug', pods[2] as string, '--image=docker.io/library/busybox:1.37.0', '--profile=sysadmin', '--attach=false', '--', 'true']);
+    const k = await run(KUBECTL, ['-n', ns, 'debug', pods[2] as string, '--image=docker.io/library/busybox:1.37.0', KUBECTL_PROFILE, '--attach=false', '--', 'true']);
     expect(k.stderr).toMatch(/^Warning: would violate PodSecurity "baseline:latest"/m);
   });
 
@@ -39,7 +42,7 @@ describe('API server warnings', () => {
     expect(r.stdout).toBe('ran\n');
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: 1 warning received \(--warnings-as-errors\), the first: would violate PodSecurity "baseline:latest"/)]);
     expect(await ephemeralNames(ns, pod)).toHaveLength(1);
-    const k = await run(KUBECTL, ['-n', ns, '--warnings-as-errors', 'debug', pods[2] as string, '--image=docker.io/library/busybox:1.37.0', '--profile=sysadmin', '--attach=false', '--', 'true']);
+    const k = await run(KUBECTL, ['-n', ns, '--warnings-as-errors', 'debug', pods[2] as string, '--image=docker.io/library/busybox:1.37.0', KUBECTL_PROFILE, '--attach=false', '--', 'true']);
     expect(k.code).toBe(1);
     expect(k.stderr).toMatch(/^error: 1 warning received$/m);
   });

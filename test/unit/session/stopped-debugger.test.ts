@@ -23,6 +23,8 @@ describe("keeperReportAfterRefusal: an exec refused by a stopped debugger hides 
     ['Internal error occurred: error executing command in container: failed to exec in container: failed to create exec "1f26": ttrpc: closed'],
     // containerd 1.7 (the second node), seen in a CI run: the same race, its own words.
     ['Internal error occurred: Internal error occurred: error executing command in container: failed to exec in container: failed to create exec "9b3f": cannot exec in a deleted state: unknown'],
+    ['Internal error occurred: error executing command in container: failed to exec in container: failed to load task: no running task found: task 6c4b not found'],
+    ['Internal error occurred: error executing command in container: failed to exec in container: container is in CONTAINER_EXITED state'],
   ])('%s: the report is read from the status', async (message) => {
     const r = await keeperReportAfterRefusal(kube, 'demo', 'p', 'dbg', 'app', refused(message), 0);
     expect(r).toBeInstanceOf(IdentityMismatch);
