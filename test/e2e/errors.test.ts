@@ -49,10 +49,14 @@ describe('errors', () => {
   });
 
   it('a crashed target: refused before anything is added, exit 68', async () => {
-    // The crash fixture exits 2 s after start; wait for the kubelet to notice.
-    for (let i = 0; i < 60; i++) {
-      const s = await kubectl(['-n', ns, 'get', 'pod', pods.crash, '-o', 'jsonpath={.status.containerStatuses[0].state}']);
-      if (!s.includes('running')) break;
+    // The crash fixture exits 2 s after start and the kubelet restarts it after a back-off
+    // (10 s, then 20 s, ...): wait until it is down after its second restart, so the next
+    // start is 20 s or more away and cannot land in the middle of this run (a CI run met a
+    // restart right after a shorter wait: a debugger was added, and 68 came from its exit).
+    for (let i = 0; i < 120; i++) {
+      const s = await kubectl(['-n', ns, 'get', 'pod', pods.crash, '-o', 'jsonpath={.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].state}']);
+      const restarts = Number(s.split(' ')[0]);
+      if (!s.includes('running') && restarts >= 2) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     const r = await plugin(['-n', ns, pods.crash, '--', 'true']);
