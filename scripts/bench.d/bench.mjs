@@ -114,7 +114,12 @@ async function freshPod(name, image = '127.0.0.1:5000/fixtures/app:nonroot', ext
   };
   kubectl(['apply', '-f', '-'], JSON.stringify(pod));
   kubectl(['-n', NS, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=120s']);
+  // Settled, as an incident's long-running pod is: right after its start the
+  // kubelet holds the pod's next sync (an added debugger too) until a PLEG
+  // relist newer than that start, up to 1-2 s, for both tools alike.
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
 }
+const SETTLE_MS = 3000;
 
 // ---------- setup ----------
 kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }));
@@ -297,7 +302,7 @@ const page = renderBenchmarks({
   phases: [...phases],
   commands: [
     `start-up: \`kubectl-distroless_debug --version\` / \`--help\` vs \`kubectl debug --help\`${sea ? `; single binary from \`release/${seaArchive}\` (\`--version\`)` : ''}`,
-    `first prompt: \`${sea ? 'single binary' : 'kubectl-distroless_debug'} -n ${NS} POD\` (new debugger: a fresh pod of its own per run, for both tools, created before the clock starts; running debugger: one pod reused) vs \`kubectl debug -it POD --image=${IMAGE} --target=app --custom=<runAsUser/runAsGroup 65532> -- sh\`, both in a pseudo-terminal (util-linux \`script\`), timed until the prompt appears (kubectl debug -it prints its prompt once it has attached)`,
+    `first prompt: \`${sea ? 'single binary' : 'kubectl-distroless_debug'} -n ${NS} POD\` (new debugger: a fresh pod of its own per run, for both tools, created, Ready and then left ${SETTLE_MS / 1000} s to settle before the clock starts, as an incident's long-running pod is: a pod that has just started makes the kubelet hold an added container until its next PLEG relist; running debugger: one pod reused) vs \`kubectl debug -it POD --image=${IMAGE} --target=app --custom=<runAsUser/runAsGroup 65532> -- sh\`, both in a pseudo-terminal (util-linux \`script\`), timed until the prompt appears (kubectl debug -it prints its prompt once it has attached)`,
     `round trip: \`kubectl distroless-debug -n ${NS} POD -q -- cat etc/app-variant\` vs \`kubectl debug -i --quiet POD --image=${IMAGE} --target=app --custom=... -- cat /proc/1/root/etc/app-variant\``,
     `command on the running debugger: \`${sea ? 'single binary' : 'kubectl-distroless_debug'} -n ${NS} POD -q -- cat etc/app-variant\` vs \`kubectl exec POD -c <that debugger> -- cat /proc/1/root/etc/app-variant\``,
     `throughput: \`kubectl distroless-debug -n ${NS} POD -q -- head -c ${size} /dev/zero\` vs \`kubectl exec bench-tools -- head -c ${size} /dev/zero\` (a BusyBox pod), peak RSS from \`/usr/bin/time -f %M\``,
