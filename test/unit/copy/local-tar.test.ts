@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archive } from './archive.js';
 import { coalesce, localPacker, localUnpacker } from '../../../src/copy/local-tar.js';
 import { PathKindError } from '../../../src/errors.js';
 
@@ -21,23 +21,6 @@ const fresh = () => {
   mkdirSync(d);
   return d;
 };
-
-type Entry = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link'; body?: string; linkname?: string; mode?: number; mtime?: Date };
-
-function archive(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const e of entries) {
-    const { body, ...h } = e;
-    if (body !== undefined) pack.entry({ type: 'file', mode: 0o644, ...h }, body);
-    else pack.entry({ mode: 0o755, ...h });
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  return new Promise<Buffer>((resolve) => {
-    pack.on('data', (c) => chunks.push(c as Buffer));
-    pack.on('end', () => resolve(Buffer.concat(chunks)));
-  });
-}
 
 async function unpack(bytes: Promise<Buffer>, dest: string, top: string) {
   const warnings: string[] = [];

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archive as tarStream } from './archive.js';
 import { encodeHeader, END_OF_ARCHIVE, padding } from '../../../src/copy/tar-header.js';
 import { parsePax, TarFormatError, TarReader, type ReadHeader } from '../../../src/copy/tar-reader.js';
 
@@ -24,21 +24,6 @@ function read(bytes: Buffer, step = 0): Seen[] {
   else for (let off = 0; off < bytes.length; off += step) r.write(bytes.subarray(off, off + step));
   r.end();
   return seen;
-}
-
-function tarStream(entries: Array<{ name: string; type?: 'file' | 'directory' | 'symlink'; body?: string; linkname?: string; mode?: number; mtime?: Date }>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const e of entries) {
-    const { body, ...h } = e;
-    if (body !== undefined) pack.entry({ type: 'file', mode: 0o644, ...h }, body);
-    else pack.entry({ mode: 0o755, ...h });
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve) => {
-    pack.on('data', (c) => chunks.push(c as Buffer));
-    pack.on('end', () => resolve(Buffer.concat(chunks)));
-  });
 }
 
 let base: string;
