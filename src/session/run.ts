@@ -78,6 +78,8 @@ export async function connect(options: Options, io: RunIO, timed: Timed): Promis
 /** One debugging session, start to end. Returns the exit code. */
 export async function runDebug(options: Options, io: RunIO, client?: RunClient, hooks: RunHooks = {}): Promise<number> {
   const { emit } = io;
+  // From the process' start (Node's time origin): the runtime, loading the plugin's code, parsing flags.
+  emit({ kind: 'timing', phase: 'start-up', ms: Math.round(performance.now()) });
   const timed: Timed = async (phase, f) => {
     const t0 = performance.now();
     try {
