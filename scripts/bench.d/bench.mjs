@@ -243,7 +243,7 @@ rows.push(...(await (await import('./completion.mjs')).benchCompletion({ kubectl
 const size = 200 * 1024 * 1024;
 const thr = { ours: [], peer: [], ratios: [], rss: [] };
 for (let i = 0; i < 3; i++) {
-  const o = peakRss(PLUGIN, ['-n', NS, 'bench-reuse', '-q', '--', 'head', '-c', String(size), '/dev/zero']);
+  const o = peakRss(sea ?? PLUGIN, ['-n', NS, 'bench-reuse', '-q', '--', 'head', '-c', String(size), '/dev/zero']);
   const p = peakRss(KUBECTL, ['--context', 'admin', '-n', NS, 'exec', 'bench-tools', '--', 'head', '-c', String(size), '/dev/zero']);
   if (o.bytes !== size || p.bytes !== size) throw new Error(`throughput runs moved ${o.bytes} and ${p.bytes} bytes, not ${size}`);
   const mbO = size / 1048576 / o.seconds;
@@ -281,7 +281,7 @@ for (let i = 0; i < 3; i++) {
 // 7. Scale: list -A over a synthetic fleet of 10,000 pods (scripts/bench.d/fleet.mjs; deleted afterwards)
 { const fleet = await (await import('./fleet.mjs')).fleetBench({ n: 5 }); rows.push(fleet.row); notes.push(...fleet.notes); }
 // 8. cp against kubectl cp (scripts/bench.d/cp.mjs)
-const cpRows = await (await import('./cp.mjs')).benchCp({ plugin: PLUGIN, kubectl: KUBECTL, env, ns: NS });
+const cpRows = await (await import('./cp.mjs')).benchCp({ plugin: sea ?? PLUGIN, pluginLabel: fastLabel, kubectl: KUBECTL, env, ns: NS });
 
 // ---------- report ----------
 const version = (cmd, args) => spawnSync(cmd, args, { env, encoding: 'utf8' }).stdout.trim().split('\n')[0];
@@ -305,7 +305,7 @@ const page = renderBenchmarks({
     `first prompt: \`${sea ? 'single binary' : 'kubectl-distroless_debug'} -n ${NS} POD\` (new debugger: a fresh pod of its own per run, for both tools, created, Ready and then left ${SETTLE_MS / 1000} s to settle before the clock starts, as an incident's long-running pod is: a pod that has just started makes the kubelet hold an added container until its next PLEG relist; running debugger: one pod reused) vs \`kubectl debug -it POD --image=${IMAGE} --target=app --custom=<runAsUser/runAsGroup 65532> -- sh\`, both in a pseudo-terminal (util-linux \`script\`), timed until the prompt appears (kubectl debug -it prints its prompt once it has attached)`,
     `round trip: \`kubectl distroless-debug -n ${NS} POD -q -- cat etc/app-variant\` vs \`kubectl debug -i --quiet POD --image=${IMAGE} --target=app --custom=... -- cat /proc/1/root/etc/app-variant\``,
     `command on the running debugger: \`${sea ? 'single binary' : 'kubectl-distroless_debug'} -n ${NS} POD -q -- cat etc/app-variant\` vs \`kubectl exec POD -c <that debugger> -- cat /proc/1/root/etc/app-variant\``,
-    `throughput: \`kubectl distroless-debug -n ${NS} POD -q -- head -c ${size} /dev/zero\` vs \`kubectl exec bench-tools -- head -c ${size} /dev/zero\` (a BusyBox pod), peak RSS from \`/usr/bin/time -f %M\``,
+    `throughput: \`${sea ? 'single binary' : 'kubectl-distroless_debug'} -n ${NS} POD -q -- head -c ${size} /dev/zero\` vs \`kubectl exec bench-tools -- head -c ${size} /dev/zero\` (a BusyBox pod), peak RSS from \`/usr/bin/time -f %M\``,
   ],
   notes,
 });

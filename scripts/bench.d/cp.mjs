@@ -19,7 +19,7 @@ export const CP_BEGIN = '<!-- cp rows: scripts/bench.d/cp.mjs -->';
 export const CP_END = '<!-- end of cp rows -->';
 
 /**
- * @param {{ plugin: string, kubectl: string, env: NodeJS.ProcessEnv, ns: string, runs?: number, image?: string }} o
+ * @param {{ plugin: string, pluginLabel?: string, kubectl: string, env: NodeJS.ProcessEnv, ns: string, runs?: number, image?: string }} o
  * @returns {Promise<{ section: string, summary: string[] }>}
  */
 export async function benchCp(o) {
@@ -142,7 +142,7 @@ export async function benchCp(o) {
     '',
     `## cp (measured ${new Date().toISOString().slice(0, 10)})`,
     '',
-    `\`kubectl distroless-debug cp\` on a \`:nonroot\` distroless app (BusyBox tar in its debugger, already running) against \`kubectl cp\` on a BusyBox pod (\`${image}\`, tar in the container), both to and from an emptyDir; ${runs} pairs each, the order within a pair alternating (ours first, then kubectl cp first), \`sync\` before each pair, outputs deleted after the last pair of a case. Throughput in MiB/s of file content (higher is better); ratio ours/peer per pair, its median and spread. Peak RSS from \`/usr/bin/time -f %M\`, the highest of the ${runs} runs.`,
+    `\`kubectl distroless-debug cp\` (${o.pluginLabel ?? 'npm entry'}) on a \`:nonroot\` distroless app (BusyBox tar in its debugger, already running) against \`kubectl cp\` on a BusyBox pod (\`${image}\`, tar in the container), both to and from an emptyDir; ${runs} pairs each, the order within a pair alternating (ours first, then kubectl cp first), \`sync\` before each pair, outputs deleted after the last pair of a case. Throughput in MiB/s of file content (higher is better); ratio ours/peer per pair, its median and spread. Peak RSS from \`/usr/bin/time -f %M\`, the highest of the ${runs} runs.`,
     '',
     '| cp | ours (MiB/s) | kubectl cp (MiB/s) | ratio | spread | goal | met | our peak RSS (MiB) | goal | met |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -163,7 +163,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const CACHE = process.env.DD_CACHE ?? `${homedir()}/.cache/distroless-debug`;
   const env = { ...process.env, KUBECONFIG: `${process.env.DD_CLUSTER_STATE ?? `${CACHE}/cluster`}/kubeconfig` };
   // BENCH_PLUGIN: another build's executable (an older commit, for a before/after).
-  const { section } = await benchCp({ plugin: process.env.BENCH_PLUGIN ?? `${REPO}/bin/kubectl-distroless_debug`, kubectl: `${CACHE}/bin/kubectl`, env, ns: process.env.BENCH_NS ?? 'bench', runs: Number(process.env.BENCH_RUNS ?? 3) });
+  const { section } = await benchCp({ plugin: process.env.BENCH_PLUGIN ?? `${REPO}/bin/kubectl-distroless_debug`, pluginLabel: process.env.BENCH_PLUGIN ? `\`${process.env.BENCH_PLUGIN}\`` : 'npm entry', kubectl: `${CACHE}/bin/kubectl`, env, ns: process.env.BENCH_NS ?? 'bench', runs: Number(process.env.BENCH_RUNS ?? 3) });
   const file = `${REPO}/docs/benchmarks.md`;
   const page = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
   const start = page.indexOf(CP_BEGIN);

@@ -83,16 +83,17 @@ function num(b: Buffer, start: number, len: number): number {
   return v;
 }
 
+/** The header's sum with its checksum field read as spaces; old tars summed signed bytes. */
 function checksumOk(b: Buffer): boolean {
   const stored = num(b, 148, 8);
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const c = i >= 148 && i < 156 ? 0x20 : (b[i] as number);
-    unsigned += c;
-    signed += c > 127 ? c - 256 : c;
-  }
-  return stored === unsigned || stored === signed;
+  // One pass for the common (unsigned) sum; the signed one only when that fails.
+  let unsigned = 8 * 0x20;
+  let high = 0; // bytes above 127, each 256 more unsigned than signed
+  for (let i = 0; i < 148; i++) unsigned += b[i] as number;
+  for (let i = 156; i < BLOCK; i++) unsigned += b[i] as number;
+  if (stored === unsigned) return true;
+  for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) high += (b[i] as number) > 127 ? 1 : 0;
+  return stored === unsigned - 256 * high;
 }
 
 /** pax records "LEN key=value\n": the keys the copy uses. */

@@ -17,7 +17,7 @@ import type { Emit } from '../progress/events.js';
 import { lookupImageUser, needsImageUser } from './image-identity.js';
 import { isRunning } from '../plan/not-running.js';
 import { explainNotRunning } from './not-running.js';
-import { openSession } from './open.js';
+import { mayHaveNotRun, openSession } from './open.js';
 import { printPlan } from './output.js';
 import { ReplayableInput } from './replay-input.js';
 import { IdentityMismatch, startDebugger } from './start.js';
@@ -78,6 +78,8 @@ export async function connect(options: Options, io: RunIO, timed: Timed): Promis
 /** One debugging session, start to end. Returns the exit code. */
 export async function runDebug(options: Options, io: RunIO, client?: RunClient, hooks: RunHooks = {}): Promise<number> {
   const { emit } = io;
+  // From the process' start (Node's time origin): the runtime, loading the plugin's code, parsing flags.
+  emit({ kind: 'timing', phase: 'start-up', ms: Math.round(performance.now()) });
   const timed: Timed = async (phase, f) => {
     const t0 = performance.now();
     try {
@@ -288,16 +290,25 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
       // A debugger someone else opened: one line says whose it is.
       if (joined) foreign = foreignDebuggerLine(container, joined, await input.self());
       if (foreign) emit({ kind: 'info', text: foreign });
-      if (plan.mode === 'exec') {
-        void writeWarm(input.cache.file, input.cache.key, {
-          debugger: container,
-          target: plan.target.container,
-          identity: plan.identity,
-          profile: plan.profile,
-          ...(foreign ? { foreign } : {}),
-        });
-      }
+      // Remembered for the next run only once the debugger surely runs: the
+      // warm path execs without waiting or retrying, so a concurrent run that
+      // found a debugger still starting there lost its stream (exit 75).
+      let remembered: Promise<void> | undefined;
+      const remember = (): Promise<void> =>
+        plan.mode !== 'exec'
+          ? Promise.resolve()
+          : (remembered ??= writeWarm(input.cache.file, input.cache.key, {
+              debugger: container,
+              target: plan.target.container,
+              identity: plan.identity,
+              profile: plan.profile,
+              ...(foreign ? { foreign } : {}),
+            }));
+      if (running) running.then(() => void remember(), () => undefined);
+      else void remember();
       const code = await timed('session', () => openSession({ plan, container, running, kube, conn, options, emit, io, replay }));
+      // A session that ran proves the debugger runs, even before its status says so.
+      if (!mayHaveNotRun(code)) await remember();
       // SIGKILLed: perhaps with the target (its PID namespace went away).
       if (code === KILLED) await throwIfTargetGone(kube, pod, plan, 4000);
       return code;

@@ -72,6 +72,8 @@ describe('errors', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/\[debug\] GET \/api\/v1\/namespaces\/demo\/pods\/e-pull-\w+ -> 200 \(\d+ ms\)/);
     expect(r.stderr).toMatch(/\[timing\] pod get \d+ ms/);
+    // The process' own start-up (runtime and code loading) is its first timing.
+    expect(r.stderr).toMatch(/\[timing\] start-up \d+ ms/);
     expect(r.stderr).not.toMatch(/BEGIN (RSA |EC )?PRIVATE KEY|Bearer [A-Za-z0-9]/);
   });
 });

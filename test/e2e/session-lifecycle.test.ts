@@ -51,6 +51,24 @@ describe('defect 1: back-to-back and concurrent runs leave exactly one debugger'
   });
 });
 
+describe('runs that start while the first run\'s debugger is still starting', () => {
+  // The first run names its debugger for the next ones (the warm cache) only
+  // once it runs: a run that took it for running went straight to an exec the
+  // API server accepted and then dropped, and exited 75 (this test failed four
+  // times in four before the fix).
+  it('staggered piped runs on a fresh pod: every one gets its own input back, one debugger', async () => {
+    const pod = await freshPod('stagger');
+    const runs = [];
+    for (const i of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      runs.push(plugin(['-n', ns, pod, '-q', '--', 'cat'], { input: `in${i}\n` }));
+      await sleep(150);
+    }
+    const done = await Promise.all(runs);
+    done.forEach((r, i) => expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: `in${i + 1}\n`, stderr: '' }));
+    expect(await ephemeralNames(ns, pod)).toHaveLength(1);
+  });
+});
+
 describe('a pod recreated under the same name (a StatefulSet pod)', () => {
   it('the next run adds a debugger to the new pod instead of failing on the old one', async () => {
     const pod = await freshPod('same');

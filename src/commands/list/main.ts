@@ -79,7 +79,7 @@ async function listWith(f: ParsedFlags, io: MainIO, warnings: WarningLog): Promi
   // V8 would let dropped pages pile up for a while before collecting them:
   // one full collection per page (a few ms, against hundreds for the page
   // itself) keeps the peak near one page (measured: 118 → ~90 MiB for 10,000 pods).
-  const recycle = outputRecycler(1);
+  const recycle = outputRecycler(1, 'major');
   for await (const page of podPages(kube, scope, selector, chunk)) {
     for (const pod of page) for (const r of rowsOf(pod)) rows.push(r);
     recycle(1);

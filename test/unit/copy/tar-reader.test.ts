@@ -112,6 +112,24 @@ describe('TarReader', () => {
     expect(() => read(bad)).toThrow(/Invalid tar header/);
   });
 
+  it('a checksum summed over signed bytes (old tars) is accepted, a wrong one is not', () => {
+    const h = Buffer.from(encodeHeader({ name: './caf\u00e9', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: new Date(0) }));
+    let signed = 0;
+    for (let i = 0; i < 512; i++) {
+      const c = i >= 148 && i < 156 ? 0x20 : (h[i] as number);
+      signed += c > 127 ? c - 256 : c;
+    }
+    h.write(`${signed.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    const names: string[] = [];
+    new TarReader((x) => {
+      names.push(x.name);
+      return undefined;
+    }).write(h);
+    expect(names).toEqual(['./caf\u00e9']);
+    h.write(`${(signed + 1).toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    expect(() => new TarReader(() => undefined).write(h)).toThrow(/Invalid tar header/);
+  });
+
   it('a size beyond 11 octal digits (GNU base-256)', () => {
     const h = encodeHeader({ name: './huge', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 2 ** 34, mtime: new Date(0) });
     let size = -1;
