@@ -6,7 +6,7 @@ import { KubeStatusError, type KubeClient } from '../kube/rest.js';
 import { readRecord, type DebuggerRecord } from '../record/record.js';
 import { sameDebugger } from '../plan/reuse.js';
 import type { DebugPlan } from '../plan/plan.js';
-import { parseMismatch, type Mismatch } from '../plan/scripts.js';
+import { parseMismatch, STOPPED_PREFIX, type Mismatch } from '../plan/scripts.js';
 import type { Emit } from '../progress/events.js';
 
 export interface StartInput {
@@ -117,9 +117,14 @@ async function addedMeanwhile(err: unknown, input: StartInput, spec: V1Ephemeral
   return there && sameDebugger(there, spec) ? pod : undefined;
 }
 
-function stoppedError(name: string, state: Extract<DebuggerState, { kind: 'terminated' }>): Error {
+export function stoppedError(name: string, state: Extract<DebuggerState, { kind: 'terminated' }>): Error {
   const mismatch = parseMismatch(state.message);
   if (mismatch) return new IdentityMismatch(mismatch, state.pod);
+  // `stop` met it while this run was still opening its session: a person's decision, not a failure.
+  const last = state.message?.trim().split('\n').pop();
+  if (last?.startsWith(STOPPED_PREFIX)) {
+    return new DebuggerFailedError(`debugger ${name} was ${last} (kubectl distroless-debug stop) while this session was starting; run the command again for a new debugger`);
+  }
   return new DebuggerFailedError(
     `debugger ${name} exited with code ${state.exitCode}${state.message ? `: ${state.message.trim().split('\n').pop()}` : ''}; run with -v for details`,
   );
