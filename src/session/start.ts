@@ -117,14 +117,22 @@ async function addedMeanwhile(err: unknown, input: StartInput, spec: V1Ephemeral
   return there && sameDebugger(there, spec) ? pod : undefined;
 }
 
+/**
+ * `kubectl distroless-debug stop` ended the debugger (its termination message
+ * says `stopped by USER at TIME`) while this run was still opening its
+ * session: a person's decision, said as such.
+ */
+export function stoppedByStop(name: string, message: string | undefined): DebuggerFailedError | undefined {
+  const last = message?.trim().split('\n').pop();
+  if (!last?.startsWith(STOPPED_PREFIX)) return undefined;
+  return new DebuggerFailedError(`debugger ${name} was ${last} (kubectl distroless-debug stop) while this session was starting; run the command again for a new debugger`);
+}
+
 export function stoppedError(name: string, state: Extract<DebuggerState, { kind: 'terminated' }>): Error {
   const mismatch = parseMismatch(state.message);
   if (mismatch) return new IdentityMismatch(mismatch, state.pod);
-  // `stop` met it while this run was still opening its session: a person's decision, not a failure.
-  const last = state.message?.trim().split('\n').pop();
-  if (last?.startsWith(STOPPED_PREFIX)) {
-    return new DebuggerFailedError(`debugger ${name} was ${last} (kubectl distroless-debug stop) while this session was starting; run the command again for a new debugger`);
-  }
+  const stopped = stoppedByStop(name, state.message);
+  if (stopped) return stopped;
   return new DebuggerFailedError(
     `debugger ${name} exited with code ${state.exitCode}${state.message ? `: ${state.message.trim().split('\n').pop()}` : ''}; run with -v for details`,
   );
