@@ -232,6 +232,21 @@ rows.push(
     GOALS.execSameDebugger,
   ),
 );
+// What this machine's NODE_EXTRA_CA_CERTS costs that row: Node parses the file
+// (and its own root store) for the first TLS context; Go's TLS does not read it.
+if (process.env.NODE_EXTRA_CA_CERTS) {
+  const bare = { ...env };
+  delete bare.NODE_EXTRA_CA_CERTS;
+  const row = await pairs(
+    'command on the running debugger, NODE_EXTRA_CA_CERTS unset for both',
+    () => timeSync(fast, ['-n', NS, 'bench-reuse', '-q', '--', 'cat', 'etc/app-variant'], { env: bare }).t,
+    () => timeSync(KUBECTL, ['--context', 'admin', '-n', NS, 'exec', 'bench-reuse', '-c', runningDebugger, '--', 'cat', '/proc/1/root/etc/app-variant'], { env: bare }).t,
+    15,
+  );
+  notes.push(
+    `The command on the running debugger again with NODE_EXTRA_CA_CERTS unset for both tools (15 pairs, not a goal row): ours ${ms(row.ours)} ms, kubectl exec ${ms(row.peer)} ms, ratio ${ratioStr(row.ratio)} (${ratioStr(row.minRatio)}–${ratioStr(row.maxRatio)}).`,
+  );
+}
 const ours7 = spawnSync(PLUGIN, ['-n', NS, 'bench-reuse', '-q', '--', 'sh', '-c', 'exit 7'], { env });
 const peer7 = spawnSync(KUBECTL, ['--context', 'admin', '-n', NS, 'debug', '-i', '--quiet', 'bench-new', `--image=${IMAGE}`, '--target=app', '--profile=general', `--custom=${custom}`, '--', 'sh', '-c', 'exit 7'], { env });
 notes.push(`Exit code of \`-- sh -c 'exit 7'\`: ours ${ours7.status}, kubectl debug ${peer7.status}.`);

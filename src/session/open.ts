@@ -167,10 +167,10 @@ export function sessionId(random: () => number): string {
 /**
  * Opens the exec session as soon as the kubelet can serve it, which is often
  * before the pod status says the debugger runs: while that status is pending,
- * a refused exec ("container not found") is retried every 150 ms (50 ms
- * made five concurrent piped runs on a fresh pod lose one stream in two
- * tries out of four: an attempt the API server accepted, then dropped). Only
- * refusals that prove nothing ran are retried, so a command never runs twice.
+ * a refused exec ("container not found") is retried, soon at first (a
+ * settled pod starts an added container within a few hundred ms), then less
+ * often (an image pull takes seconds). Only refusals that prove nothing ran
+ * are retried, so a command never runs twice.
  * A refusal after the debugger is known to run is a real error; so is a
  * failed start.
  */
@@ -190,18 +190,18 @@ export async function execWhenRunning<T>(
   );
   // A function, so the compiler does not narrow the state across awaits.
   const failed = (): boolean => known.state === 'failed';
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     const pendingAtStart = known.state === 'pending';
     // --timeout (or lost contact with the API server) ends an attempt still in
     // flight for a debugger that never started: the bound holds even when the
     // stream's own handshake would wait longer. An attempt that already shows
     // output is a session that works: it goes on.
-    const attempt = new AbortController();
+    const aborter = new AbortController();
     let output = false;
-    if (pendingAtStart) running?.catch((err: unknown) => (gaveUp(err) && !output ? attempt.abort() : undefined));
+    if (pendingAtStart) running?.catch((err: unknown) => (gaveUp(err) && !output ? aborter.abort() : undefined));
     try {
-      const result = await exec(attempt.signal, () => (output = true));
-      if (attempt.signal.aborted) throw known.failure;
+      const result = await exec(aborter.signal, () => (output = true));
+      if (aborter.signal.aborted) throw known.failure;
       return result;
     } catch (err) {
       if (failed()) throw known.failure;
@@ -215,13 +215,19 @@ export async function execWhenRunning<T>(
         throw failed() ? known.failure : err;
       }
     }
-    await Promise.race([new Promise((r) => setTimeout(r, RETRY_MS)), running?.catch(() => undefined)]);
+    await Promise.race([new Promise((r) => setTimeout(r, retryDelay(attempt))), running?.catch(() => undefined)]);
     if (failed()) throw known.failure;
   }
 }
 
-/** The pause between exec attempts on a debugger the kubelet has not started yet. */
-const RETRY_MS = 150;
+/**
+ * The pause after exec attempt `n` (from 0) on a debugger the kubelet has not
+ * started yet: 50 ms, growing by a fifth each time, at most 200 ms (about
+ * eight attempts in the first second, five a second after that).
+ */
+export function retryDelay(n: number): number {
+  return Math.min(200, Math.round(50 * 1.2 ** n));
+}
 
 /** The wait for the debugger ended without it: past --timeout, or the API server stopped answering. */
 function gaveUp(err: unknown): boolean {

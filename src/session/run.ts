@@ -21,7 +21,7 @@ import { mayHaveNotRun, openSession } from './open.js';
 import { printPlan } from './output.js';
 import { ReplayableInput } from './replay-input.js';
 import { IdentityMismatch, startDebugger } from './start.js';
-import { keeperReportAfterRefusal } from './stopped-debugger.js';
+import { keeperReportAfterRefusal, stoppedByPerson } from './stopped-debugger.js';
 import { readWarm, warmFile, warmKey, writeWarm, type WarmEntry } from './warm-cache.js';
 import { foreignDebuggerLine, recordTime, type DebuggerRecord } from '../record/record.js';
 import { whoAmI } from '../record/whoami.js';
@@ -194,6 +194,8 @@ async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: () => Promise<V1
     if (code === KILLED) {
       const before = await input.podRead().catch(() => undefined);
       if (before) await throwIfTargetGone(kube, before, plan, 4000);
+      const stopped = await stoppedByPerson(kube, ns, plan.pod, warm.debugger);
+      if (stopped) throw stopped;
     }
     return code;
   } catch (err) {
@@ -310,7 +312,12 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
       // A session that ran proves the debugger runs, even before its status says so.
       if (!mayHaveNotRun(code)) await remember();
       // SIGKILLed: perhaps with the target (its PID namespace went away).
-      if (code === KILLED) await throwIfTargetGone(kube, pod, plan, 4000);
+      if (code === KILLED) {
+        await throwIfTargetGone(kube, pod, plan, 4000);
+        // Or `stop` ended the debugger before the session could register (nothing ran).
+        const stopped = await stoppedByPerson(kube, ns, plan.pod, container);
+        if (stopped) throw stopped;
+      }
       return code;
     } catch (err) {
       if (plan.mode === 'exec' && plan.action.kind === 'reuse' && (await execDenied(kube, ns, err))) {

@@ -6,7 +6,7 @@ import { KubeStatusError, type KubeClient } from '../kube/rest.js';
 import { readRecord, type DebuggerRecord } from '../record/record.js';
 import { sameDebugger } from '../plan/reuse.js';
 import type { DebugPlan } from '../plan/plan.js';
-import { parseMismatch, type Mismatch } from '../plan/scripts.js';
+import { parseMismatch, STOPPED_PREFIX, type Mismatch } from '../plan/scripts.js';
 import type { Emit } from '../progress/events.js';
 
 export interface StartInput {
@@ -117,9 +117,22 @@ async function addedMeanwhile(err: unknown, input: StartInput, spec: V1Ephemeral
   return there && sameDebugger(there, spec) ? pod : undefined;
 }
 
-function stoppedError(name: string, state: Extract<DebuggerState, { kind: 'terminated' }>): Error {
+/**
+ * `kubectl distroless-debug stop` ended the debugger (its termination message
+ * says `stopped by USER at TIME`) while this run was still opening its
+ * session: a person's decision, said as such.
+ */
+export function stoppedByStop(name: string, message: string | undefined): DebuggerFailedError | undefined {
+  const last = message?.trim().split('\n').pop();
+  if (!last?.startsWith(STOPPED_PREFIX)) return undefined;
+  return new DebuggerFailedError(`debugger ${name} was ${last} (kubectl distroless-debug stop) while this session was starting; run the command again for a new debugger`);
+}
+
+export function stoppedError(name: string, state: Extract<DebuggerState, { kind: 'terminated' }>): Error {
   const mismatch = parseMismatch(state.message);
   if (mismatch) return new IdentityMismatch(mismatch, state.pod);
+  const stopped = stoppedByStop(name, state.message);
+  if (stopped) return stopped;
   return new DebuggerFailedError(
     `debugger ${name} exited with code ${state.exitCode}${state.message ? `: ${state.message.trim().split('\n').pop()}` : ''}; run with -v for details`,
   );

@@ -1,8 +1,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { StreamRefusedError } from '../errors.js';
+import { type DebuggerFailedError, StreamRefusedError } from '../errors.js';
 import type { KubeClient } from '../kube/rest.js';
 import { parseMismatch } from '../plan/scripts.js';
-import { IdentityMismatch } from './start.js';
+import { IdentityMismatch, stoppedByStop } from './start.js';
 
 /**
  * Refusals of an exec into a container that is stopping or stopped: nothing
@@ -38,6 +38,24 @@ export async function keeperReportAfterRefusal(kube: KubeClient, ns: string, pod
     }
     // "running" may be stale for a PLEG period after the exit: keep looking until the deadline.
     if (Date.now() >= deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * A session SIGKILLed by the end of its debugger: when `kubectl
+ * distroless-debug stop` ended the debugger before the session had registered
+ * (it was still starting, so the keeper could not tell it), nothing else says
+ * why. The debugger's termination message does, once its status catches up
+ * (up to a PLEG period): read it for up to `waitMs`.
+ */
+export async function stoppedByPerson(kube: KubeClient, ns: string, pod: string, container: string, waitMs = 3000): Promise<DebuggerFailedError | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const current = await kube.get<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}`, undefined, 2000).catch(() => undefined);
+    const t = current?.status?.ephemeralContainerStatuses?.find((s) => s.name === container)?.state?.terminated;
+    if (t) return stoppedByStop(container, t.message);
+    if (!current || Date.now() >= deadline) return undefined;
     await new Promise((r) => setTimeout(r, 250));
   }
 }

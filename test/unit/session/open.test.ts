@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DebuggerFailedError, StreamRefusedError } from '../../../src/errors.js';
-import { execWhenRunning, mayHaveNotRun } from '../../../src/session/open.js';
+import { execWhenRunning, mayHaveNotRun, retryDelay } from '../../../src/session/open.js';
 
 const notFound = () => new StreamRefusedError('the exec session failed: unable to upgrade connection: container not found ("distroless-debug-x")');
 const deferred = () => {
@@ -71,6 +71,18 @@ describe('execWhenRunning', () => {
         throw notFound();
       }, running.promise),
     ).rejects.toBe(pull);
+  });
+});
+
+describe('retryDelay', () => {
+  it('starts at 50 ms, grows, and stays at 200 ms: about eight attempts in the first second', () => {
+    expect([0, 1, 2, 3].map(retryDelay)).toEqual([50, 60, 72, 86]);
+    expect(retryDelay(8)).toBe(200);
+    expect(retryDelay(100)).toBe(200);
+    let t = 0;
+    let n = 0;
+    while (t + retryDelay(n) <= 1000) t += retryDelay(n++);
+    expect(n).toBe(8);
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { StreamRefusedError } from '../../../src/errors.js';
 import type { KubeClient } from '../../../src/kube/rest.js';
 import { IdentityMismatch } from '../../../src/session/start.js';
-import { keeperReportAfterRefusal } from '../../../src/session/stopped-debugger.js';
+import { keeperReportAfterRefusal, stoppedByPerson } from '../../../src/session/stopped-debugger.js';
 
 // The pod as the API server shows it once the keeper of debugger "dbg" found
 // the wrong identity and exited with its report.
@@ -33,5 +33,24 @@ describe("keeperReportAfterRefusal: an exec refused by a stopped debugger hides 
 
   it('another failure is not taken for a stopped debugger', async () => {
     expect(await keeperReportAfterRefusal(kube, 'demo', 'p', 'dbg', 'app', refused('command terminated with non-zero exit code'), 0)).toBeUndefined();
+  });
+});
+
+describe('stoppedByPerson: a session killed by its debugger\'s end, before the keeper knew of it', () => {
+  const podWith = (state: object): V1Pod => ({ status: { ephemeralContainerStatuses: [{ name: 'dbg', image: 'i', imageID: '', ready: false, restartCount: 0, state }] } });
+  const seq = (...pods: V1Pod[]) => {
+    let i = 0;
+    return { get: async () => pods[Math.min(i++, pods.length - 1)] } as unknown as KubeClient;
+  };
+
+  it('waits out the status lag, then says who stopped it', async () => {
+    const k = seq(podWith({ running: {} }), podWith({ terminated: { exitCode: 0, message: 'stopped by dd-admin at 2026-11-28T16:17:39Z\n' } }));
+    const err = await stoppedByPerson(k, 'demo', 'p', 'dbg', 2000);
+    expect(err?.message).toBe('debugger dbg was stopped by dd-admin at 2026-11-28T16:17:39Z (kubectl distroless-debug stop) while this session was starting; run the command again for a new debugger');
+  });
+
+  it('another end (idle timeout) or a debugger still running is not a stop', async () => {
+    expect(await stoppedByPerson(seq(podWith({ terminated: { exitCode: 0, message: 'idle-timeout 20\n' } })), 'demo', 'p', 'dbg', 0)).toBeUndefined();
+    expect(await stoppedByPerson(seq(podWith({ running: {} })), 'demo', 'p', 'dbg', 0)).toBeUndefined();
   });
 });
