@@ -194,8 +194,7 @@ async function tryWarm(input: Ctx & { warm: WarmEntry; podRead: () => Promise<V1
     if (code === KILLED) {
       const before = await input.podRead().catch(() => undefined);
       if (before) await throwIfTargetGone(kube, before, plan, 4000);
-      // One read: the wait above already outlasted the status lag.
-      const stopped = await stoppedByPerson(kube, ns, plan.pod, warm.debugger, 0);
+      const stopped = await stoppedByPerson(kube, ns, plan.pod, warm.debugger);
       if (stopped) throw stopped;
     }
     return code;
@@ -316,8 +315,7 @@ async function debugPod(input: Ctx & { pod: V1Pod; cache: { file: string; key: s
       if (code === KILLED) {
         await throwIfTargetGone(kube, pod, plan, 4000);
         // Or `stop` ended the debugger before the session could register (nothing ran).
-        // One read: the wait above already outlasted the status lag.
-        const stopped = await stoppedByPerson(kube, ns, plan.pod, container, 0);
+        const stopped = await stoppedByPerson(kube, ns, plan.pod, container);
         if (stopped) throw stopped;
       }
       return code;

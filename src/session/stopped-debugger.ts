@@ -46,16 +46,11 @@ export async function keeperReportAfterRefusal(kube: KubeClient, ns: string, pod
  * A session SIGKILLed by the end of its debugger: when `kubectl
  * distroless-debug stop` ended the debugger before the session had registered
  * (it was still starting, so the keeper could not tell it), nothing else says
- * why. The debugger's termination message does, once its status catches up
- * (up to a PLEG period): read it for up to `waitMs`.
+ * why. The debugger's termination message does. One read: callers ask after
+ * the target check, which already waited out the status lag.
  */
-export async function stoppedByPerson(kube: KubeClient, ns: string, pod: string, container: string, waitMs = 3000): Promise<DebuggerFailedError | undefined> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const current = await kube.get<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}`, undefined, 2000).catch(() => undefined);
-    const t = current?.status?.ephemeralContainerStatuses?.find((s) => s.name === container)?.state?.terminated;
-    if (t) return stoppedByStop(container, t.message);
-    if (!current || Date.now() >= deadline) return undefined;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+export async function stoppedByPerson(kube: KubeClient, ns: string, pod: string, container: string): Promise<DebuggerFailedError | undefined> {
+  const current = await kube.get<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}`, undefined, 2000).catch(() => undefined);
+  const t = current?.status?.ephemeralContainerStatuses?.find((s) => s.name === container)?.state?.terminated;
+  return t ? stoppedByStop(container, t.message) : undefined;
 }
