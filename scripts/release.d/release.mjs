@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { bundle, thirdPartyLicenses } from './bundle.mjs';
+import { BUNDLE_ASSET, CACHE_ASSET, entrySource, trainCodeCache } from './code-cache.mjs';
 import {
   ARCHIVE_MTIME,
   BIN_NAME,
@@ -243,19 +244,26 @@ async function build({ platforms, force, manifest }) {
     await Promise.all(stale.map((p) => nodeBinary(p, log)));
     const signer = stale.some((p) => p.macho) ? await rcodesign(log) : undefined;
 
-    // Two blobs from the same Node: a portable one for every platform, and
-    // one with V8's code cache for the platform that made it (the cache only
-    // loads in the V8 build that wrote it). The cache halves start-up there.
+    // Two blobs from the same Node, both with the bundle as an asset that a
+    // small entry compiles (code-cache.mjs): a portable one for every
+    // platform, and one with a trained V8 code cache for the platform that
+    // made it (a cache loads only in the V8 build that wrote it).
+    const entry = path.join(BUILD, 'sea-main.cjs');
+    writeFileSync(entry, entrySource());
+    const cache = path.join(BUILD, CACHE_ASSET);
+    await trainCodeCache({ root: ROOT, hostNode, bundleFile: bundled.file, out: cache, log });
     const blob = path.join(BUILD, 'sea.blob');
     const hostBlob = path.join(BUILD, 'sea-host.blob');
-    for (const [output, useCodeCache] of [
+    for (const [output, host] of [
       [blob, false],
       [hostBlob, true],
     ]) {
-      const seaConfig = path.join(BUILD, useCodeCache ? 'sea-config-host.json' : 'sea-config.json');
+      const seaConfig = path.join(BUILD, host ? 'sea-config-host.json' : 'sea-config.json');
+      const assets = { [BUNDLE_ASSET]: bundled.file, ...(host ? { [CACHE_ASSET]: cache } : {}) };
       writeFileSync(
         seaConfig,
-        JSON.stringify({ main: bundled.file, output, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache }, null, 2),
+        // The entry itself is a few lines: Node's cache for it would only add string hashes seeded per run.
+        JSON.stringify({ main: entry, output, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, assets }, null, 2),
       );
       await run(hostNode, ['--experimental-sea-config', seaConfig], { cwd: BUILD });
     }
