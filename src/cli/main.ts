@@ -1,5 +1,5 @@
 import { DebugError, ExitCode, exitCodeOf } from '../errors.js';
-import type { ProgressSink } from '../progress/events.js';
+import type { ProgressEvent, ProgressSink } from '../progress/events.js';
 import { freshLine } from '../terminal/cursor.js';
 import { trackChildren } from '../process/children.js';
 import { earlyAnswer } from './early.js';
@@ -41,18 +41,22 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     const { parseArgs } = await import('./args.js');
     const { toOptions } = await import('./options.js');
     const options = toOptions(parseArgs(argv), io.env);
+    // The kubeconfig, the remembered debugger and its connection, while the session code loads.
+    const { headStart } = await import('../session/head-start.js');
+    const head = headStart(options, io.env);
     sink = await chooseSink(options.quiet, options.verbose, io.stderr, io.env);
     const { runDebug } = await import('../session/run.js');
     const activeSink = sink;
-    const code = await runDebug(options, {
+    const runIO = {
       ...io,
-      emit: (e) => {
+      emit: (e: ProgressEvent) => {
         // The session owns the terminal from 'ready' on: stop the spinner first.
         activeSink.emit(e);
         if (e.kind === 'ready') activeSink.close();
       },
       random: Math.random,
-    });
+    };
+    const code = await runDebug(options, runIO, undefined, {}, head);
     return code;
   } catch (err) {
     sink?.close();

@@ -10,6 +10,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { MAX_TIMER_MS, parseDurationFlag } from '../duration.js';
 import { ConfigError, DebugError, UsageError } from '../errors.js';
@@ -60,6 +61,8 @@ export interface ClusterConnection {
    * expires (client-node's cache), and concurrent calls share one run.
    */
   requestOptions(): Promise<https.RequestOptions>;
+  /** A TLS connection opened ahead for the first stream (src/session/head-start.ts), once. */
+  takeSocket?: () => TLSSocket | undefined;
 }
 
 /**

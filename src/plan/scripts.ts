@@ -104,8 +104,13 @@ end_session() {
   return 0
 }`;
 
+// Every fork in a session's script is time before the user's command runs:
+// BusyBox ash's EPOCHSECONDS (with date as the fallback elsewhere), read and
+// noclobber redirections stand in for date, cat and mkdir.
+const now = '${EPOCHSECONDS:-$(date +%s)}';
+
 function sessionBody(prompt: string): string {
-  return `echo "$$ $(date +%s)" > "$dir/sessions/$sid" 2>/dev/null || true
+  return `echo "$$ ${now}" > "$dir/sessions/$sid" 2>/dev/null || true
 export TARGET_PID="$pid" TARGET_ROOT="$proc/$pid/root" HOME="$proc/$pid/root"
 cd "$TARGET_ROOT" || exit 125
 if [ $# -eq 0 ]; then
@@ -117,7 +122,7 @@ else
   "$@"
   rc=$?
 fi
-date +%s > "$dir/last" 2>/dev/null
+echo "${now}" > "$dir/last" 2>/dev/null
 rm -f "$dir/sessions/$sid" "$dir/leases/$sid"
 exit $rc`;
 }
@@ -183,13 +188,18 @@ while [ ! -s "$dir/pid" ]; do
   if [ "$i" -gt 500 ]; then echo "distroless-debug: the debugger has not found its target; see its log" >&2; exit 125; fi
   sleep 0.02
 done
-pid=$(cat "$dir/pid")
+read -r pid < "$dir/pid"
 # A session ID runs once: the plugin may retry an exec whose connection was
-# dropped before it could tell whether the command started.
-if mkdir -p "$dir/once" 2>/dev/null && ! mkdir "$dir/once/$sid" 2>/dev/null; then
+# dropped before it could tell whether the command started. Creating its
+# marker with noclobber is atomic (O_EXCL). The directory is made once per
+# debugger (not by the keeper: its script is part of the debugger's name).
+[ -d "$dir/once" ] || mkdir -p "$dir/once" 2>/dev/null
+set -C
+if [ -d "$dir/once" ] && ! { true > "$dir/once/$sid"; } 2>/dev/null; then
   echo "distroless-debug: session $sid already started once; not starting it again" >&2
   exit 125
 fi
+set +C
 ${sessionBody(prompt)}`;
 }
 

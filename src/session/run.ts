@@ -23,6 +23,7 @@ import { ReplayableInput } from './replay-input.js';
 import { IdentityMismatch, startDebugger } from './start.js';
 import { keeperReportAfterRefusal, stoppedByPerson } from './stopped-debugger.js';
 import { readWarm, warmFile, warmKey, writeWarm, type WarmEntry } from './warm-cache.js';
+import { warmPathPossible, type HeadStart } from './head-start.js';
 import { foreignDebuggerLine, recordTime, type DebuggerRecord } from '../record/record.js';
 import { whoAmI } from '../record/whoami.js';
 import { recordingEnv, SessionRecorder, setRecorder } from '../record/asciicast.js';
@@ -59,13 +60,15 @@ export interface RunHooks {
   replayLimit?: number;
 }
 
-/** Loads the kubeconfig the kubectl way and opens a client on it. */
-export async function connect(options: Options, io: RunIO, timed: Timed): Promise<RunClient> {
+/** Loads the kubeconfig the kubectl way (or takes what the head start loaded) and opens a client on it. */
+export async function connect(options: Options, io: RunIO, timed: Timed, head?: HeadStart): Promise<RunClient> {
   const { emit } = io;
   emit({ kind: 'step', text: 'Loading kubeconfig' });
   // Said once under -v: kubectl flags accepted that cannot apply; the proxy and in-cluster choices.
   for (const text of options.notes ?? []) emit({ kind: 'debug', text });
-  const conn = await timed('kubeconfig', () => loadConnection(options.kube, io.env, (text) => emit({ kind: 'debug', text })));
+  const say = (text: string): void => emit({ kind: 'debug', text });
+  head?.flushLog(say);
+  const conn = await timed('kubeconfig', () => head?.connection ?? loadConnection(options.kube, io.env, say));
   if (options.verbose) {
     emit({ kind: 'debug', text: `context ${conn.contextName}, user ${conn.userName}, server ${conn.server}, namespace ${conn.namespace}` });
     const headers = (await conn.requestOptions()).headers;
@@ -75,8 +78,11 @@ export async function connect(options: Options, io: RunIO, timed: Timed): Promis
   return { conn, kube: new KubeClient(conn, (line) => emit({ kind: 'debug', text: line }), (texts) => warnings.add(texts)), warnings };
 }
 
-/** One debugging session, start to end. Returns the exit code. */
-export async function runDebug(options: Options, io: RunIO, client?: RunClient, hooks: RunHooks = {}): Promise<number> {
+/**
+ * One debugging session, start to end. Returns the exit code. `head` is
+ * what the CLI started while this code loaded (head-start.ts).
+ */
+export async function runDebug(options: Options, io: RunIO, client?: RunClient, hooks: RunHooks = {}, head?: HeadStart): Promise<number> {
   const { emit } = io;
   // From the process' start (Node's time origin): the runtime, loading the plugin's code, parsing flags.
   emit({ kind: 'timing', phase: 'start-up', ms: Math.round(performance.now()) });
@@ -91,11 +97,12 @@ export async function runDebug(options: Options, io: RunIO, client?: RunClient, 
   // --record: the file is made first, so a path that cannot be written fails before anything changes.
   const recorder = options.record && options.dryRun === 'none' ? startRecording(options, io) : undefined;
   try {
-    const active = client ?? (await connect(options, io, timed));
-    const code = await debugWith(options, io, timed, active, hooks);
+    const active = client ?? (await connect(options, io, timed, head));
+    const code = await debugWith(options, io, timed, active, hooks, head?.warm);
     active.warnings.failIfAsked(options.warningsAsErrors === true);
     return code;
   } finally {
+    head?.close();
     recorder?.close();
   }
 }
@@ -117,7 +124,7 @@ function startRecording(options: Options, io: RunIO): SessionRecorder {
   return recorder;
 }
 
-async function debugWith(options: Options, io: RunIO, timed: Timed, client: RunClient, hooks: RunHooks): Promise<number> {
+async function debugWith(options: Options, io: RunIO, timed: Timed, client: RunClient, hooks: RunHooks, warmLookup?: Promise<WarmEntry | undefined>): Promise<number> {
   const { emit } = io;
   const { conn, kube } = client;
   const ns = conn.namespace;
@@ -134,7 +141,7 @@ async function debugWith(options: Options, io: RunIO, timed: Timed, client: RunC
   const podRead = (): Promise<V1Pod> => (read ??= timed('pod get', () => resolvePod(kube, ns, options.ref)));
   // Per user too: whose debugger it is (the record line) depends on who asks.
   const cache = { file: warmFile(io.env), key: warmKey(`${conn.server}#${conn.userName}#${options.kube.as ?? ''}`, ns, options) };
-  const warm = options.dryRun === 'none' && !options.forceNew && options.ref.kind === 'pod' ? await readWarm(cache.file, cache.key) : undefined;
+  const warm = warmPathPossible(options) ? await (warmLookup ?? readWarm(cache.file, cache.key)) : undefined;
   // Piped input outlives a refused attempt, a remembered debugger that is gone
   // and a corrected debugger: one replayable copy for the whole run.
   const replay = options.dryRun === 'none' && sessionShape(options, io.stdin.isTTY === true).stdin && !io.stdin.isTTY ? new ReplayableInput(io.stdin, hooks.replayLimit) : undefined;

@@ -68,6 +68,7 @@ export async function streamSession(input: {
     server: input.conn.server,
     connection: input.conn,
     requestOptions: await input.conn.requestOptions(),
+    socket: input.conn.takeSocket?.(),
     namespace: plan.namespace,
     pod: plan.pod,
     container: input.container,

@@ -62,8 +62,14 @@ function clientOptions(req: StreamRequest): ClientOptions {
   if (o.rejectUnauthorized !== undefined) opts.rejectUnauthorized = o.rejectUnauthorized;
   if (o.servername !== undefined) opts.servername = o.servername;
   if (o.auth != null) opts.auth = o.auth; // basic auth; ws turns it into a header
-  // Proxy agents (https-proxy-agent, socks) from the kubeconfig's proxy-url.
-  if (o.agent instanceof Agent) opts.agent = o.agent;
+  const early = req.socket;
+  if (early) {
+    // Opened ahead with these very TLS options (stream/preconnect.ts): used instead of the agent's pool.
+    opts.createConnection = () => early;
+  } else if (o.agent instanceof Agent) {
+    // The shared keep-alive agent, or a proxy's (tunnel, socks).
+    opts.agent = o.agent;
+  }
   return opts;
 }
 

@@ -2,6 +2,7 @@
  * What an exec/attach stream is asked to do, and its URL. Pure: no I/O.
  */
 import type { RequestOptions } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { ConnectionNames } from '../kubeconfig/transport-errors.js';
 import type { TerminalSize } from './frames.js';
 
@@ -17,6 +18,8 @@ export interface StreamRequest {
   connection?: ConnectionNames;
   /** ca/cert/key/headers/agent/auth/rejectUnauthorized/servername, e.g. from KubeConfig.applyToHTTPSOptions. */
   requestOptions: RequestOptions;
+  /** A connection to the server opened ahead (stream/preconnect.ts): the WebSocket goes over it instead of a new one. */
+  socket?: TLSSocket | undefined;
   namespace: string;
   pod: string;
   container: string;

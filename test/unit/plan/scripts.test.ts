@@ -461,6 +461,15 @@ describe.concurrent('session script, run by BusyBox', () => {
     expect(other.code).toBe(0);
   });
 
+  it('still records the end of a session when an earlier one left its time (noclobber is only for the once marker)', async () => {
+    const f = fakeProc([{ pid: 1 }]);
+    keeperState(f, 1);
+    writeFileSync(join(f.state, 'last'), '1\n');
+    const r = await run(session, 'distroless-debug-session', ['late1', 'sh', '-c', 'echo hi > "$HOME/out"; cat "$HOME/out"'], envFor(f));
+    expect(r).toMatchObject({ code: 0, stdout: 'hi\n', stderr: '' });
+    expect(Number(readFileSync(join(f.state, 'last'), 'utf8'))).toBeGreaterThan(Date.now() / 1000 - 10);
+  });
+
   it('exits 125 when the root is gone', async () => {
     const f = fakeProc([{ pid: 1, root: 'missing' }]);
     keeperState(f, 1);
