@@ -13,8 +13,6 @@ import { ApiError, ConfigError, ConnectionLostError, type DebugError, DebugError
 import { connectionError } from '../kubeconfig/transport-errors.js';
 import { PROTOCOL_V4, PROTOCOL_V5, buildStreamUrl, describeStreamUrl, type StreamRequest } from './request.js';
 import { type ChannelSocket, webSocketChannel } from './socket.js';
-import { openChannels } from './spdy/channel-socket.js';
-import { upgradeToSpdy } from './spdy/upgrade.js';
 
 /**
  * Headers for the upgrade request. An array value stays an array: Node sends
@@ -311,6 +309,8 @@ export async function openStreamSocket(req: StreamRequest, signal?: AbortSignal)
   }
   const details = [`url: ${describeStreamUrl(req)}`, 'transport: SPDY/3.1'];
   const timeoutMs = req.handshakeTimeoutMs ?? 30_000;
+  // Loaded only for servers that need it: SPDY brings zlib, which a WebSocket session never uses.
+  const [{ upgradeToSpdy }, { openChannels }] = await Promise.all([import('./spdy/upgrade.js'), import('./spdy/channel-socket.js')]);
   const up = await upgradeToSpdy({ url: buildStreamUrl(req).replace(/^ws/, 'http'), requestOptions: req.requestOptions, protocols: [PROTOCOL_V4], timeoutMs, signal });
   if ('aborted' in up) return undefined;
   if ('failure' in up) {
