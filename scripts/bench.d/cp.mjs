@@ -24,7 +24,8 @@ export const CP_END = '<!-- end of cp rows -->';
  */
 export async function benchCp(o) {
   const { plugin, env, ns } = o;
-  const runs = o.runs ?? 3;
+  // Five pairs: with three, one slow disk flush decided a case's median.
+  const runs = o.runs ?? 5;
   const image = o.image ?? 'docker.io/library/busybox:1.37.0';
   const kubectl = (args, input) => execFileSync(o.kubectl, ['--context', 'admin', ...args], { env, encoding: 'utf8', input });
   const pod = (name, img, extra) => {

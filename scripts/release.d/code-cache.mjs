@@ -171,6 +171,20 @@ contexts:
     if (r.code !== 0 || !r.stdout.startsWith('trained\napp\n') || server.execs.length !== 1) {
       throw new Error(`the code cache's training run failed (exit ${r.code}, ${server.execs.length} exec, stdout ${JSON.stringify(r.stdout)}): ${r.stderr.trim()}`);
     }
+    // A cache V8 would reject (another flag hash: say a flag the training run set) is dead weight: fail here.
+    const check = path.join(tmp, 'check.cjs');
+    writeFileSync(
+      check,
+      `'use strict';\n${COMPILE}\nconst fs = require('node:fs');\nconst s = compile(fs.readFileSync(process.argv[2]).latin1Slice(), fs.readFileSync(process.argv[3]));\nprocess.stdout.write(s.cachedDataRejected ? 'rejected' : 'accepted');\n`,
+    );
+    const verdict = await new Promise((resolve, reject) => {
+      const child = spawn(hostNode, [check, bundleFile, out], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.on('error', reject);
+      child.on('close', () => resolve(text));
+    });
+    if (verdict !== 'accepted') throw new Error(`V8 does not accept the trained code cache (${verdict || 'no answer'}): did the training run change a V8 flag?`);
     const size = readFileSync(out).length;
     log(`code cache: ${(size / 1024).toFixed(0)} KiB, trained on a command on a remembered debugger and a pod completion`);
   } finally {
