@@ -1,7 +1,7 @@
 // Completion rows: `kubectl __complete distroless-debug -n NS ''` (kubectl
 // runs our kubectl_complete-distroless_debug, found on PATH) against
 // `kubectl __complete exec -n NS ''` (kubectl's own pod completion), in the
-// same namespace, alternating A B A B. Called once from bench.mjs; the rows
+// same namespace, in pairs whose order alternates (A B, then B A). Called once from bench.mjs; the rows
 // join the page's table and the notes say what was run. `node
 // scripts/bench.d/completion.mjs [NS] [RUNS]` alone prints the rows (it does
 // not touch docs/benchmarks.md).
@@ -52,9 +52,15 @@ export async function benchCompletion(o) {
     if (running.length === 0 || missing.length > 0) throw new Error(`completion (${label}) in ${o.ns} misses running pods: ${missing.join(' ') || '(no running pods)'}`);
     const a = [];
     const b = [];
+    // Pairs in alternating order (A B, then B A), as bench.mjs's pairs().
     for (let i = 0; i < runs; i++) {
-      a.push(timed(o.kubectl, ours, env).t);
-      b.push(timed(o.kubectl, peer, env).t);
+      if (i % 2 === 0) {
+        a.push(timed(o.kubectl, ours, env).t);
+        b.push(timed(o.kubectl, peer, env).t);
+      } else {
+        b.push(timed(o.kubectl, peer, env).t);
+        a.push(timed(o.kubectl, ours, env).t);
+      }
     }
     const row = pairRow(`pod completion: kubectl __complete distroless-debug (${label}) vs kubectl __complete exec`, a, b, GOAL);
     console.log(`${row.name}: ours ${ms(row.ours)} ms, peer ${ms(row.peer)} ms, ratio ${ratioStr(row.ratio)} (${ratioStr(row.minRatio)}–${ratioStr(row.maxRatio)}, ${runs} pairs)`);

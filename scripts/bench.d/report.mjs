@@ -43,7 +43,7 @@ export function renderBenchmarks(run) {
   const lines = [
     '# Benchmarks',
     '',
-    `Written by \`scripts/bench\` from one run on ${run.date}; every number below comes from that run. Ours and the peer alternate A B A B; each row gives the medians, the median of the per-pair ratios ours/peer and their spread (lowest and highest pair). Lower is better for times, higher for throughput. Machines are noisy: compare ratios within a run, not absolute numbers across runs, and several runs before trusting one.`,
+    `Written by \`scripts/bench\` from one run on ${run.date}; every number below comes from that run. Ours and the peer run in pairs whose order alternates (A B, then B A); each row gives the medians, the median of the per-pair ratios ours/peer and their spread (lowest and highest pair). Lower is better for times, higher for throughput. Machines are noisy: compare ratios within a run, not absolute numbers across runs, and several runs before trusting one.`,
     '',
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memGiB.toFixed(0)} GiB, Linux ${m.kernel}, Node ${m.node}.`,
     `Versions: plugin ${v.plugin}; kubectl ${v.kubectl}; API server ${v.server}; container runtime ${v.runtime}.`,
