@@ -17,6 +17,8 @@ export interface HeadStart {
   connection: Promise<ClusterConnection>;
   /** The remembered debugger for these options, if any. */
   warm: Promise<WarmEntry | undefined>;
+  /** How long loading the kubeconfig took (for -v's timing line; it ran before the run began). */
+  kubeconfigMs: Promise<number>;
   /** -v lines from the kubeconfig's loading, said once the run can say them. */
   flushLog(say: (line: string) => void): void;
   /** Closes the early connection if the run did not use it. */
@@ -32,7 +34,12 @@ export function headStart(options: Options, env: NodeJS.ProcessEnv): HeadStart {
   const lines: string[] = [];
   let say = (line: string): void => void lines.push(line);
   let early: ReturnType<typeof preconnect> | undefined;
+  const t0 = performance.now();
   const loaded = loadConnection(options.kube, env, (line) => say(line));
+  const kubeconfigMs = loaded.then(
+    () => performance.now() - t0,
+    () => performance.now() - t0,
+  );
   const warm = warmPathPossible(options)
     ? loaded.then((conn) => readWarm(warmFile(env), warmKey(`${conn.server}#${conn.userName}#${options.kube.as ?? ''}`, conn.namespace, options)))
     : Promise.resolve(undefined);
@@ -51,6 +58,7 @@ export function headStart(options: Options, env: NodeJS.ProcessEnv): HeadStart {
   return {
     connection,
     warm,
+    kubeconfigMs,
     flushLog(to) {
       for (const line of lines.splice(0)) to(line);
       say = to;

@@ -68,7 +68,14 @@ export async function connect(options: Options, io: RunIO, timed: Timed, head?: 
   for (const text of options.notes ?? []) emit({ kind: 'debug', text });
   const say = (text: string): void => emit({ kind: 'debug', text });
   head?.flushLog(say);
-  const conn = await timed('kubeconfig', () => head?.connection ?? loadConnection(options.kube, io.env, say));
+  let conn: ClusterConnection;
+  if (head) {
+    // Loaded before this code was (head-start.ts): its own duration is the phase's.
+    conn = await head.connection;
+    emit({ kind: 'timing', phase: 'kubeconfig', ms: Math.round(await head.kubeconfigMs) });
+  } else {
+    conn = await timed('kubeconfig', () => loadConnection(options.kube, io.env, say));
+  }
   if (options.verbose) {
     emit({ kind: 'debug', text: `context ${conn.contextName}, user ${conn.userName}, server ${conn.server}, namespace ${conn.namespace}` });
     const headers = (await conn.requestOptions()).headers;
