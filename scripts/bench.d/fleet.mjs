@@ -138,7 +138,16 @@ export async function deleteFleet(log = console.log) {
   // Force: nothing runs, so there is nothing to wait for.
   await kubectl(['delete', 'pods', '--all', '-n', FLEET_NS, '--grace-period=0', '--force', '--wait=false']).catch(() => undefined);
   await kubectl(['delete', 'namespace', FLEET_NS, '--wait=false', '--ignore-not-found']);
-  log(`fleet: namespace ${FLEET_NS} deleted`);
+  // Removing 10,000 pods keeps the API server and etcd busy for minutes: rows
+  // measured meanwhile (cp comes next) would measure that. Wait until it is gone.
+  const t0 = performance.now();
+  for (;;) {
+    const gone = await kubectl(['get', 'namespace', FLEET_NS, '--ignore-not-found', '-o', 'name']).then((out) => out.trim() === '');
+    if (gone) break;
+    if (performance.now() - t0 > 600_000) throw new Error(`namespace ${FLEET_NS} still exists 10 minutes after its deletion`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  log(`fleet: namespace ${FLEET_NS} deleted (gone after ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 }
 
 // The same rows as `list -A`: namespace, pod, debugger, target, identity, state, opened by, reason.
