@@ -330,8 +330,8 @@ describe('the krew release', () => {
     // postject flipped Node's SEA fuse and the blob (the bundled plugin) is inside.
     expect(exe.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')).toBe(true);
     expect(exe.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:0')).toBe(false);
-    // The blob made once by linux-x64 Node: with V8's code cache for linux/amd64 (the
-    // platform that made it), the portable one everywhere else.
+    // The blob made once by linux-x64 Node: with the trained V8 code cache for linux/amd64
+    // (the platform that made it), the portable one everywhere else.
     const blob = readFileSync(`${RELEASE}/build/${p.os === 'linux' && p.arch === 'amd64' ? 'sea-host.blob' : 'sea.blob'}`);
     expect(exe.includes(blob)).toBe(true);
     if (p.os === 'darwin') {
@@ -358,4 +358,16 @@ describe('the krew release', () => {
       });
     }
   });
+
+  it('builds linux/amd64 byte for byte again, its trained code cache included, and that cache is in the host blob only', async () => {
+    const archive = `${RELEASE}/kubectl-distroless-debug_v${VERSION}_linux_amd64.tar.gz`;
+    const first = sha256(readFileSync(archive));
+    const cache = readFileSync(`${RELEASE}/build/bundle.cache`);
+    expect(cache.length).toBeGreaterThan(100_000);
+    expect(readFileSync(`${RELEASE}/build/sea-host.blob`).includes(cache)).toBe(true);
+    expect(readFileSync(`${RELEASE}/build/sea.blob`).includes(cache.subarray(0, 4096))).toBe(false);
+    ok(await run(`${REPO}/scripts/release`, ['--platform', 'linux/amd64', '--force'], { timeoutMs: 600_000 }), 'scripts/release --force');
+    expect(sha256(readFileSync(archive))).toBe(first);
+    expect(readFileSync(`${RELEASE}/build/bundle.cache`).equals(cache)).toBe(true);
+  }, 700_000);
 });
