@@ -181,6 +181,7 @@ export async function bundle({ root, outDir, version }) {
     minify: true,
     keepNames: false,
     legalComments: 'none', // the licenses ship as THIRD_PARTY_LICENSES
+    charset: 'ascii', // the default, relied on: the SEA entry decodes the bundle as latin1 (code-cache.mjs)
     metafile: true,
     logLevel: 'warning',
     // import.meta.url (yargs' ESM shim makes a require from it) means the executable itself.

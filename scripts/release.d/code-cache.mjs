@@ -5,8 +5,9 @@
 // calls is still parsed and compiled at every start (about 20 ms of CPU on
 // the warm path of a session). Here the bundle ships as an asset, a small
 // entry compiles it with vm.Script, and the cache given to it is made after
-// a real run of the plugin's hottest path (a command on a running debugger)
-// against a stand-in API server: it holds every function that run compiled.
+// a real run of the two paths that must start fastest (a command on a running
+// debugger, a pod completion) against a stand-in API server: it holds every
+// function that run compiled.
 //
 // Reproducible: V8 seeds its string hashes and Math.random per process, and
 // the cache depends on them. The training run gets fixed seeds, and sets them
@@ -121,6 +122,9 @@ async function standInServer(root) {
  * Node the executable embeds.
  */
 export async function trainCodeCache({ root, hostNode, bundleFile, out, log }) {
+  // The entry decodes the bundle as latin1: right only while it is ASCII.
+  const nonAscii = readFileSync(bundleFile).findIndex((b) => b > 0x7f);
+  if (nonAscii >= 0) throw new Error(`${bundleFile} has a non-ASCII byte at offset ${nonAscii}: keep esbuild's charset ascii`);
   const tmp = mkdtempSync(path.join(tmpdir(), 'dd-code-cache-'));
   const server = await standInServer(root);
   try {
