@@ -13,6 +13,7 @@ import { ApiError, ConfigError, ConnectionLostError, type DebugError, DebugError
 import { connectionError } from '../kubeconfig/transport-errors.js';
 import { PROTOCOL_V4, PROTOCOL_V5, buildStreamUrl, describeStreamUrl, type StreamRequest } from './request.js';
 import { type ChannelSocket, webSocketChannel } from './socket.js';
+import { tlsMaterial } from './tls-material.js';
 
 /**
  * Headers for the upgrade request. An array value stays an array: Node sends
@@ -51,14 +52,8 @@ function clientOptions(req: StreamRequest): ClientOptions {
     // the XOR, which in pure JS was the largest CPU cost of an upload (cp: 1.3 s
     // of CPU per 200 MiB, more than the rest of the plugin together).
     generateMask: (mask: Buffer) => void mask.fill(0),
+    ...tlsMaterial(o),
   };
-  if (o.ca !== undefined) opts.ca = o.ca;
-  if (o.cert !== undefined) opts.cert = o.cert;
-  if (o.key !== undefined) opts.key = o.key;
-  if (o.pfx !== undefined) opts.pfx = o.pfx;
-  if (o.passphrase !== undefined) opts.passphrase = o.passphrase;
-  if (o.rejectUnauthorized !== undefined) opts.rejectUnauthorized = o.rejectUnauthorized;
-  if (o.servername !== undefined) opts.servername = o.servername;
   if (o.auth != null) opts.auth = o.auth; // basic auth; ws turns it into a header
   const early = req.socket;
   if (early) {

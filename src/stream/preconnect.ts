@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import type { RequestOptions } from 'node:https';
 import https from 'node:https';
 import tls from 'node:tls';
+import { tlsMaterial } from './tls-material.js';
 
 export interface Preconnected {
   /** The connection, once; undefined when it is gone (or was already taken). */
@@ -29,16 +30,9 @@ export function canPreconnect(server: string, opts: RequestOptions): boolean {
 export function preconnect(server: string, opts: RequestOptions): Preconnected {
   const url = new URL(server);
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const connectOpts: tls.ConnectionOptions = { host, port: Number(url.port || 443) };
+  const connectOpts: tls.ConnectionOptions = { host, port: Number(url.port || 443), ...tlsMaterial(opts) };
   // What an https request sends: SNI with a name, none with an address (unless tls-server-name says otherwise).
-  const servername = opts.servername ?? (isIP(host) ? undefined : host);
-  if (servername) connectOpts.servername = servername;
-  if (opts.ca !== undefined) connectOpts.ca = opts.ca;
-  if (opts.cert !== undefined) connectOpts.cert = opts.cert;
-  if (opts.key !== undefined) connectOpts.key = opts.key;
-  if (opts.pfx !== undefined) connectOpts.pfx = opts.pfx;
-  if (opts.passphrase !== undefined) connectOpts.passphrase = opts.passphrase;
-  if (opts.rejectUnauthorized !== undefined) connectOpts.rejectUnauthorized = opts.rejectUnauthorized;
+  if (connectOpts.servername === undefined && !isIP(host)) connectOpts.servername = host;
   let socket: tls.TLSSocket | undefined = tls.connect(connectOpts);
   let failed = false;
   // Until it is taken nothing else listens: an error must not be unhandled, only remembered.
